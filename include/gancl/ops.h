@@ -1,0 +1,190 @@
+/* gancl/ops.h - the ops every backend implements.
+ *
+ * Conventions (llm.c style):
+ *   - outputs first, then inputs, then parameters;
+ *   - every op checks shapes once and aborts on a mismatch (a programmer
+ *     error), then dispatches to the tensors' backend;
+ *   - ops are queued, not finished, when they return: call
+ *     gc_backend_sync() or read a tensor to wait;
+ *   - backward passes WRITE the gradient of their input (dx = ...) and
+ *     ACCUMULATE into parameter gradients (dw += ...), so a zero-grad step
+ *     (gc_fill(grads, 0)) is explicit and D's gradients from a real and a
+ *     fake batch simply add up.  A NULL dx means "not needed".
+ *   - tensors of one call live on one backend.
+ */
+#ifndef GANCL_OPS_H
+#define GANCL_OPS_H
+
+#include <stdint.h>
+
+#include "gancl/status.h"
+#include "gancl/tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- elementwise and reductions ------------------------------------- */
+
+gc_status gc_fill(const gc_tensor *y, float value);
+/* y = x (same numel). */
+gc_status gc_copy(const gc_tensor *y, const gc_tensor *x);
+/* y = a + b (same numel; y may alias a or b). */
+gc_status gc_add(const gc_tensor *y, const gc_tensor *a, const gc_tensor *b);
+/* y = alpha * x (y may alias x). */
+gc_status gc_scale(const gc_tensor *y, const gc_tensor *x, float alpha);
+/* y[0] = sum of all elements of x (y has one element). */
+gc_status gc_sum(const gc_tensor *y, const gc_tensor *x);
+/* y[0] = mean of all elements of x. */
+gc_status gc_mean(const gc_tensor *y, const gc_tensor *x);
+
+/* ---- GEMM -------------------------------------------------------------
+ * C = alpha * op(A) * op(B) + beta * C, row-major, op(A) is M x K, op(B)
+ * K x N.  A, B, C are the tensors' first elements; lda/ldb/ldc are row
+ * strides in floats.  This one function is where per-device tuning and
+ * alternative GEMM kernels slot in. */
+typedef struct gc_gemm_args {
+    int trans_a, trans_b;
+    int64_t m, n, k;
+    float alpha, beta;
+    int64_t lda, ldb, ldc;
+} gc_gemm_args;
+gc_status gc_gemm(const gc_tensor *c, const gc_tensor *a, const gc_tensor *b,
+                  const gc_gemm_args *args);
+
+/* ---- dense: y (N, out) = x (N, in) @ w^T + b;  w (out, in), b (out) ---- */
+gc_status gc_dense_forward(const gc_tensor *y, const gc_tensor *x, const gc_tensor *w,
+                           const gc_tensor *b /* or NULL */);
+gc_status gc_dense_backward(const gc_tensor *dx /* or NULL */, const gc_tensor *dw,
+                            const gc_tensor *db /* or NULL */, const gc_tensor *dy,
+                            const gc_tensor *x, const gc_tensor *w);
+
+/* ---- convolutions -----------------------------------------------------
+ * conv2d:            x (N, C, H, W), w (OC, C, KH, KW), b (OC)
+ *                    y (N, OC, (H + 2*pad_h - KH)/stride_h + 1, ...)
+ * conv_transpose2d:  x (N, C, H, W), w (C, OC, KH, KW) as in PyTorch,
+ *                    y (N, OC, (H-1)*stride_h - 2*pad_h + KH + out_pad_h, ...)
+ */
+typedef struct gc_conv_params {
+    int stride_h, stride_w;
+    int pad_h, pad_w;
+    int out_pad_h, out_pad_w; /* conv_transpose2d only */
+} gc_conv_params;
+
+/* Output extent along one axis. */
+int64_t gc_conv_out_size(int64_t in, int kernel, int stride, int pad);
+int64_t gc_conv_transpose_out_size(int64_t in, int kernel, int stride, int pad, int out_pad);
+
+gc_status gc_conv2d_forward(const gc_tensor *y, const gc_tensor *x, const gc_tensor *w,
+                            const gc_tensor *b /* or NULL */, const gc_conv_params *p);
+gc_status gc_conv2d_backward(const gc_tensor *dx /* or NULL */, const gc_tensor *dw,
+                             const gc_tensor *db /* or NULL */, const gc_tensor *dy,
+                             const gc_tensor *x, const gc_tensor *w, const gc_conv_params *p);
+gc_status gc_conv_transpose2d_forward(const gc_tensor *y, const gc_tensor *x,
+                                      const gc_tensor *w, const gc_tensor *b /* or NULL */,
+                                      const gc_conv_params *p);
+gc_status gc_conv_transpose2d_backward(const gc_tensor *dx /* or NULL */, const gc_tensor *dw,
+                                       const gc_tensor *db /* or NULL */, const gc_tensor *dy,
+                                       const gc_tensor *x, const gc_tensor *w,
+                                       const gc_conv_params *p);
+
+/* ---- activations ------------------------------------------------------
+ * y = f(x), elementwise, y may alias x.  The backward pass needs only the
+ * output: dx = dy * f'(y) (for leaky ReLU, slope must be > 0 or the pass is
+ * plain ReLU's; y > 0 exactly where x > 0).  dx may alias dy. */
+typedef enum gc_act {
+    GC_ACT_RELU,
+    GC_ACT_LEAKY_RELU,
+    GC_ACT_SIGMOID,
+    GC_ACT_TANH,
+} gc_act;
+gc_status gc_act_forward(const gc_tensor *y, const gc_tensor *x, gc_act act, float slope);
+gc_status gc_act_backward(const gc_tensor *dx, const gc_tensor *dy, const gc_tensor *y,
+                          gc_act act, float slope);
+
+/* ---- batchnorm2d over (N, H, W) per channel --------------------------
+ * Training: normalises with the batch mean and biased variance, saves mean
+ * and 1/sqrt(var + eps) per channel for backward, and updates the running
+ * statistics as PyTorch does: r = (1 - momentum) * r + momentum * stat,
+ * with the unbiased variance for running_var.  Evaluation uses the running
+ * statistics.  gamma, beta, running_*, save_* have C elements. */
+gc_status gc_batchnorm_forward_train(const gc_tensor *y, const gc_tensor *save_mean,
+                                     const gc_tensor *save_invstd, const gc_tensor *x,
+                                     const gc_tensor *gamma, const gc_tensor *beta,
+                                     const gc_tensor *running_mean,
+                                     const gc_tensor *running_var, float momentum, float eps);
+gc_status gc_batchnorm_forward_eval(const gc_tensor *y, const gc_tensor *x,
+                                    const gc_tensor *gamma, const gc_tensor *beta,
+                                    const gc_tensor *running_mean,
+                                    const gc_tensor *running_var, float eps);
+gc_status gc_batchnorm_backward(const gc_tensor *dx, const gc_tensor *dgamma,
+                                const gc_tensor *dbeta, const gc_tensor *dy,
+                                const gc_tensor *x, const gc_tensor *gamma,
+                                const gc_tensor *save_mean, const gc_tensor *save_invstd);
+
+/* ---- pooling ----------------------------------------------------------
+ * Output size (H + 2*pad - kernel)/stride + 1 (floor).  Max pooling pads
+ * with -inf and takes the first maximum; its backward recomputes the
+ * argmax from x.  Average pooling divides by the window's size including
+ * padding when count_include_pad, else by the number of real pixels. */
+typedef struct gc_pool_params {
+    int kernel_h, kernel_w;
+    int stride_h, stride_w;
+    int pad_h, pad_w;
+    int count_include_pad; /* avg only */
+} gc_pool_params;
+gc_status gc_max_pool2d_forward(const gc_tensor *y, const gc_tensor *x,
+                                const gc_pool_params *p);
+gc_status gc_max_pool2d_backward(const gc_tensor *dx, const gc_tensor *dy, const gc_tensor *x,
+                                 const gc_pool_params *p);
+gc_status gc_avg_pool2d_forward(const gc_tensor *y, const gc_tensor *x,
+                                const gc_pool_params *p);
+gc_status gc_avg_pool2d_backward(const gc_tensor *dx, const gc_tensor *dy,
+                                 const gc_pool_params *p);
+/* y (N, C, 1, 1) = mean over H, W of x (N, C, H, W). */
+gc_status gc_global_avg_pool_forward(const gc_tensor *y, const gc_tensor *x);
+gc_status gc_global_avg_pool_backward(const gc_tensor *dx, const gc_tensor *dy);
+
+/* ---- channel concat ---------------------------------------------------
+ * y (N, sum C_i, H, W) = [x_0, x_1, ...] along channels; backward splits dy
+ * back into dxs (a NULL entry skips that input). */
+gc_status gc_concat_forward(const gc_tensor *y, const gc_tensor *xs, int count);
+gc_status gc_concat_backward(const gc_tensor *dxs, int count, const gc_tensor *dy);
+
+/* ---- bilinear resize, PyTorch's align_corners=False ------------------ */
+gc_status gc_resize_bilinear_forward(const gc_tensor *y, const gc_tensor *x);
+
+/* ---- binary cross-entropy with logits --------------------------------
+ * loss[0] = mean_i [max(z,0) - z*t + log(1 + exp(-|z|))] over the N logits
+ * of z, with one target t for the whole batch (1 real, 0 fake, or a
+ * smoothed value).  Backward WRITES dz = scale * (sigmoid(z) - t) / N. */
+gc_status gc_bce_logits_forward(const gc_tensor *loss, const gc_tensor *z, float target);
+gc_status gc_bce_logits_backward(const gc_tensor *dz, const gc_tensor *z, float target,
+                                 float scale);
+
+/* ---- Adam -------------------------------------------------------------
+ * One launch over a whole buffer of parameters.  step is 1 for the first
+ * update (bias correction 1 - beta^step). */
+typedef struct gc_adam_params {
+    float lr, beta1, beta2, eps;
+    int64_t step;
+} gc_adam_params;
+gc_status gc_adam_update(const gc_tensor *param, const gc_tensor *grad, const gc_tensor *m,
+                         const gc_tensor *v, const gc_adam_params *p);
+
+/* ---- random numbers ---------------------------------------------------
+ * Counter-based (Philox4x32-10): element i of a fill uses counter
+ * (offset + i), so the stream is the same whichever backend runs it and
+ * a run that records (seed, offset) is reproducible.  Each call advances
+ * rng->offset by the tensor's numel. */
+typedef struct gc_rng {
+    uint64_t seed;
+    uint64_t offset;
+} gc_rng;
+gc_status gc_rng_uniform(const gc_tensor *y, gc_rng *rng, float lo, float hi);
+gc_status gc_rng_normal(const gc_tensor *y, gc_rng *rng, float mean, float std);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

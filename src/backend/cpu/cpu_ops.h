@@ -1,0 +1,72 @@
+/* src/backend/cpu/cpu_ops.h - the CPU reference backend's ops.
+ *
+ * Plain C, clarity first: direct loops in the order the maths is written,
+ * double accumulation wherever a sum runs over more than a handful of
+ * terms.  This backend is the oracle the OpenCL backend is tested against,
+ * and it must also be usable (`--device cpu`), so loops are ordered for
+ * contiguous access, but nothing is tiled or vectorised by hand.
+ *
+ * Buffers are host memory: the float data of a tensor t is
+ * gc_cpu_data(t) = (float *)t->buf->handle + t->off.
+ */
+#ifndef GANCL_CPU_OPS_H
+#define GANCL_CPU_OPS_H
+
+#include "backend/backend.h"
+
+static inline float *gc_cpu_data(const gc_tensor *t)
+{
+    return t ? (float *)t->buf->handle + t->off : (float *)0;
+}
+
+/* cpu_elementwise.c */
+gc_status gc_cpu_fill(gc_t y, float value);
+gc_status gc_cpu_copy(gc_t y, gc_t x);
+gc_status gc_cpu_add(gc_t y, gc_t a, gc_t b);
+gc_status gc_cpu_scale(gc_t y, gc_t x, float alpha);
+gc_status gc_cpu_sum(gc_t y, gc_t x, float mul);
+gc_status gc_cpu_act_forward(gc_t y, gc_t x, gc_act act, float slope);
+gc_status gc_cpu_act_backward(gc_t dx, gc_t dy, gc_t y, gc_act act, float slope);
+
+/* cpu_gemm.c */
+gc_status gc_cpu_gemm(gc_t c, gc_t a, gc_t b, const gc_gemm_args *args);
+gc_status gc_cpu_dense_forward(gc_t y, gc_t x, gc_t w, gc_t b);
+gc_status gc_cpu_dense_backward(gc_t dx, gc_t dw, gc_t db, gc_t dy, gc_t x, gc_t w);
+
+/* cpu_conv.c */
+gc_status gc_cpu_conv2d_forward(gc_t y, gc_t x, gc_t w, gc_t b, const gc_conv_params *p);
+gc_status gc_cpu_conv2d_backward(gc_t dx, gc_t dw, gc_t db, gc_t dy, gc_t x, gc_t w,
+                                 const gc_conv_params *p);
+gc_status gc_cpu_conv_transpose2d_forward(gc_t y, gc_t x, gc_t w, gc_t b,
+                                          const gc_conv_params *p);
+gc_status gc_cpu_conv_transpose2d_backward(gc_t dx, gc_t dw, gc_t db, gc_t dy, gc_t x, gc_t w,
+                                           const gc_conv_params *p);
+
+/* cpu_norm.c */
+gc_status gc_cpu_batchnorm_forward_train(gc_t y, gc_t save_mean, gc_t save_invstd, gc_t x,
+                                         gc_t gamma, gc_t beta, gc_t running_mean,
+                                         gc_t running_var, float momentum, float eps);
+gc_status gc_cpu_batchnorm_forward_eval(gc_t y, gc_t x, gc_t gamma, gc_t beta,
+                                        gc_t running_mean, gc_t running_var, float eps);
+gc_status gc_cpu_batchnorm_backward(gc_t dx, gc_t dgamma, gc_t dbeta, gc_t dy, gc_t x,
+                                    gc_t gamma, gc_t save_mean, gc_t save_invstd);
+
+/* cpu_pool.c */
+gc_status gc_cpu_max_pool2d_forward(gc_t y, gc_t x, const gc_pool_params *p);
+gc_status gc_cpu_max_pool2d_backward(gc_t dx, gc_t dy, gc_t x, const gc_pool_params *p);
+gc_status gc_cpu_avg_pool2d_forward(gc_t y, gc_t x, const gc_pool_params *p);
+gc_status gc_cpu_avg_pool2d_backward(gc_t dx, gc_t dy, const gc_pool_params *p);
+gc_status gc_cpu_global_avg_pool_forward(gc_t y, gc_t x);
+gc_status gc_cpu_global_avg_pool_backward(gc_t dx, gc_t dy);
+
+/* cpu_shape.c */
+gc_status gc_cpu_channel_copy(gc_t y, gc_t x, int64_t c0, int to_y);
+gc_status gc_cpu_resize_bilinear_forward(gc_t y, gc_t x);
+
+/* cpu_train.c */
+gc_status gc_cpu_bce_logits_forward(gc_t loss, gc_t z, float target);
+gc_status gc_cpu_bce_logits_backward(gc_t dz, gc_t z, float target, float scale);
+gc_status gc_cpu_adam_update(gc_t param, gc_t grad, gc_t m, gc_t v, const gc_adam_params *p);
+gc_status gc_cpu_rng_fill(gc_t y, uint64_t seed, uint64_t offset, int normal, float a, float b);
+
+#endif

@@ -1,0 +1,109 @@
+/* src/backend/opencl/cl_internal.h - the OpenCL backend's private state and
+ * the small helpers every launcher uses.
+ *
+ * A launcher reads like this:
+ *
+ *     gc_cl_call c = gc_cl_begin(y->be, "relu_forward");
+ *     gc_cl_arg_tensor(&c, y);          // two kernel args: buffer, int offset
+ *     gc_cl_arg_tensor(&c, x);
+ *     gc_cl_arg_int(&c, (int)n);
+ *     return gc_cl_run_1d(&c, (size_t)n);
+ *
+ * and its kernel starts `__global float *y, int y_off, __global const float
+ * *x, int x_off, int n` and bounds-checks get_global_id(0) < n (the global
+ * size is rounded up to a multiple of the work-group size).  Errors from any
+ * helper are remembered in the call and reported once by gc_cl_run_*, with
+ * the kernel's name and the OpenCL error's name.
+ */
+#ifndef GANCL_CL_INTERNAL_H
+#define GANCL_CL_INTERNAL_H
+
+#define CL_TARGET_OPENCL_VERSION 120
+#include <CL/cl.h>
+
+#include "backend/backend.h"
+
+typedef struct gc_cl_kernel_entry {
+    char name[64];
+    cl_kernel kernel;
+} gc_cl_kernel_entry;
+
+typedef struct gc_cl_ctx {
+    cl_platform_id platform;
+    cl_device_id device;
+    cl_context context;
+    cl_command_queue queue;
+    cl_program program;
+    gc_cl_kernel_entry *kernels;
+    int kernel_count;
+    size_t max_wg;     /* CL_DEVICE_MAX_WORK_GROUP_SIZE */
+    size_t default_wg; /* work-group size for 1-D launches (<= max_wg) */
+    cl_mem dummy;      /* a 1-float buffer passed where a tensor is NULL */
+    cl_mem workspace;  /* scratch for im2col and friends, grown on demand */
+    size_t workspace_bytes;
+    int cache_hit;     /* 1 when the program came from the binary cache */
+} gc_cl_ctx;
+
+static inline gc_cl_ctx *gc_cl_ctx_of(const gc_backend *be) { return (gc_cl_ctx *)be->ctx; }
+
+static inline cl_mem gc_cl_mem(const gc_tensor *t) { return (cl_mem)t->buf->handle; }
+
+/* cl_device.c: the platform and device of a global index; device facts. */
+gc_status gc_cl_find_device(int index, cl_platform_id *platform, cl_device_id *device);
+void gc_cl_fill_device_info(cl_platform_id p, cl_device_id d, int index, gc_device_info *info);
+
+/* "CL_OUT_OF_RESOURCES" for -5, and so on. */
+const char *gc_cl_error_name(cl_int err);
+
+/* Sets the last error to "<what>: <CL error name>" and returns
+ * GC_ERR_DEVICE (GC_ERR_NOMEM for allocation failures). */
+gc_status gc_cl_fail(cl_int err, const char *what);
+
+/* ---- kernel launches ---------------------------------------------------- */
+
+typedef struct gc_cl_call {
+    gc_backend *be;
+    cl_kernel kernel;
+    const char *name;
+    cl_uint next; /* index of the next argument */
+    cl_int err;   /* first error while setting arguments */
+} gc_cl_call;
+
+gc_cl_call gc_cl_begin(gc_backend *be, const char *kernel_name);
+/* A tensor as two arguments: its buffer and its float offset (int).  A NULL
+ * tensor passes a dummy buffer and offset 0. */
+void gc_cl_arg_tensor(gc_cl_call *c, const gc_tensor *t);
+/* A raw buffer and offset, for workspaces. */
+void gc_cl_arg_mem(gc_cl_call *c, cl_mem m, int off);
+void gc_cl_arg_int(gc_cl_call *c, int v);
+void gc_cl_arg_float(gc_cl_call *c, float v);
+void gc_cl_arg_ulong(gc_cl_call *c, cl_ulong v);
+/* Work-group local memory of the given size in bytes. */
+void gc_cl_arg_local(gc_cl_call *c, size_t nbytes);
+
+/* 1-D launch over n work-items, rounded up to the work-group size. */
+gc_status gc_cl_run_1d(gc_cl_call *c, size_t n);
+/* Explicit launch; local may be NULL.  global[i] must be a multiple of
+ * local[i] when local is given. */
+gc_status gc_cl_run(gc_cl_call *c, cl_uint dims, const size_t *global, const size_t *local);
+
+/* The largest power of two <= the device's and the kernel's work-group
+ * limits and <= want; for reductions that need a fixed local size. */
+size_t gc_cl_wg_size(gc_cl_call *c, size_t want);
+
+/* A scratch buffer of at least nbytes, shared by all ops of the backend
+ * (ops run in queue order, so one at a time uses it).  Grows on demand and
+ * never shrinks; models reserve their largest need up front so the training
+ * step does not allocate. */
+gc_status gc_cl_workspace(gc_backend *be, size_t nbytes, cl_mem *out);
+
+/* Largest single workspace the backend will allocate: the device's max
+ * allocation, capped at 512 MiB.  Ops that would need more process the
+ * batch in chunks. */
+size_t gc_cl_workspace_limit(const gc_backend *be);
+
+/* Fits an int kernel argument; sizes beyond 2^31 - 1 elements are refused
+ * with a clear message rather than silently wrapped. */
+gc_status gc_cl_check_int(int64_t v, const char *what);
+
+#endif
