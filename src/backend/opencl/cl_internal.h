@@ -102,6 +102,12 @@ gc_status gc_cl_workspace(gc_backend *be, size_t nbytes, cl_mem *out);
  * batch in chunks. */
 size_t gc_cl_workspace_limit(const gc_backend *be);
 
+/* GEMM on raw buffers (offsets in floats), for launchers that multiply
+ * workspaces; gc_cl_gemm is this on tensors.  The one place CLBlast (or a
+ * tuned kernel of gancl's own) is called. */
+gc_status gc_cl_gemm_mem(gc_backend *be, const gc_gemm_args *g, cl_mem a, size_t a_off,
+                         cl_mem b, size_t b_off, cl_mem c, size_t c_off);
+
 /* Fits an int kernel argument; sizes beyond 2^31 - 1 elements are refused
  * with a clear message rather than silently wrapped. */
 gc_status gc_cl_check_int(int64_t v, const char *what);

@@ -1,0 +1,46 @@
+/* src/cli/commands.h - the gancl commands and what they share.
+ *
+ * main.c parses the global options (--device before the command), then
+ * calls one gc_cmd_* with the command's own arguments (argv[0] is the
+ * command name), which it parses with getopt_long.  Commands print errors as
+ * one line "gancl: <message>" on stderr and return the process exit code:
+ * 0 success, 1 device or runtime failure, 2 bad input (flags, files),
+ * 130/143 interrupted by SIGINT/SIGTERM.
+ */
+#ifndef GANCL_CLI_COMMANDS_H
+#define GANCL_CLI_COMMANDS_H
+
+#include "gancl/backend.h"
+#include "gancl/status.h"
+
+typedef struct gc_cli {
+    const char *device; /* --device given before the command, or NULL */
+} gc_cli;
+
+int gc_cmd_list_devices(gc_cli *cli, int argc, char **argv);
+int gc_cmd_bench(gc_cli *cli, int argc, char **argv);
+int gc_cmd_train(gc_cli *cli, int argc, char **argv);
+int gc_cmd_sample(gc_cli *cli, int argc, char **argv);
+
+/* `gancl bench train` (src/cli/bench_train.c), called by gc_cmd_bench. */
+int gc_cmd_bench_train(gc_cli *cli, int argc, char **argv);
+
+/* Opens the backend named by spec (a command's --device), else cli->device,
+ * else the default.  On failure prints the error and returns the exit
+ * code (non-zero). */
+int gc_cli_open_backend(gc_cli *cli, const char *spec, gc_backend **out);
+
+/* Prints "gancl: <gc_last_error()>" and returns the exit code for s. */
+int gc_cli_fail(gc_status s);
+/* Prints "gancl: <message>" and returns 2 (a usage error). */
+int gc_cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The exit code for a status. */
+int gc_cli_exit_code(gc_status s);
+
+/* Strict number parsing for flags: the whole string must be a number in
+ * [lo, hi]; on failure prints "gancl: --flag: ..." and returns 0. */
+int gc_cli_parse_int(const char *flag, const char *s, long long lo, long long hi,
+                     long long *out);
+int gc_cli_parse_float(const char *flag, const char *s, double lo, double hi, double *out);
+
+#endif

@@ -1,0 +1,39 @@
+/* src/util/fs.h - files written safely, folders, the cache directory.
+ *
+ * Every file gancl writes for keeps (checkpoints, samples, plots, kernel
+ * binaries) goes through gc_fs_write_atomic: a temporary file beside the
+ * target, fsync, rename, fsync of the folder.  A crash at any moment leaves
+ * either the old file or the new one, never a torn one.
+ */
+#ifndef GANCL_UTIL_FS_H
+#define GANCL_UTIL_FS_H
+
+#include <stddef.h>
+
+#include "gancl/status.h"
+
+/* Writes n bytes atomically to path. */
+gc_status gc_fs_write_atomic(const char *path, const void *data, size_t n);
+
+/* Writes the concatenation of count (data, size) parts atomically. */
+typedef struct gc_fs_part {
+    const void *data;
+    size_t size;
+} gc_fs_part;
+gc_status gc_fs_write_parts_atomic(const char *path, const gc_fs_part *parts, int count);
+
+/* Reads a whole regular file (refusing directories and files larger than
+ * max_bytes).  *data is malloc'ed with a trailing NUL not counted in *n. */
+gc_status gc_fs_read_file(const char *path, size_t max_bytes, void **data, size_t *n);
+
+/* mkdir -p. */
+gc_status gc_fs_mkdirs(const char *path);
+
+/* $XDG_CACHE_HOME/gancl or $HOME/.cache/gancl, created if missing. */
+gc_status gc_fs_cache_dir(char *buf, size_t n);
+
+/* 1 if path exists and is a directory / a regular file. */
+int gc_fs_is_dir(const char *path);
+int gc_fs_is_file(const char *path);
+
+#endif
