@@ -31,4 +31,12 @@ const char *gc_status_name(gc_status s);
 #ifdef __cplusplus
 }
 #endif
+
+/* Evaluates a gc_status expression and returns it from the caller on failure. */
+#define GC_TRY(expr)                                                           \
+    do {                                                                       \
+        gc_status gc_try_s_ = (expr);                                          \
+        if (gc_try_s_ != GC_OK) return gc_try_s_;                              \
+    } while (0)
+
 #endif

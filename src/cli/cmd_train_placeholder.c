@@ -15,13 +15,3 @@ int gc_cmd_bench_train(gc_cli *cli, int argc, char **argv)
     (void)cli, (void)argc, (void)argv;
     return gc_cli_usage_error("bench train: not implemented yet");
 }
-int gc_cmd_bench(gc_cli *cli, int argc, char **argv)
-{
-    (void)cli, (void)argc, (void)argv;
-    return gc_cli_usage_error("bench: not implemented yet");
-}
-int gc_cmd_list_devices(gc_cli *cli, int argc, char **argv)
-{
-    (void)cli, (void)argc, (void)argv;
-    return gc_cli_usage_error("list-devices: not implemented yet");
-}

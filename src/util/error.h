@@ -32,11 +32,5 @@ _Noreturn void gc_assert_fail(const char *expr, const char *file, int line, cons
         if (!(cond)) gc_assert_fail(#cond, __FILE__, __LINE__, (msg));         \
     } while (0)
 
-/* Evaluates a gc_status expression and returns it from the caller on failure. */
-#define GC_TRY(expr)                                                           \
-    do {                                                                       \
-        gc_status gc_try_s_ = (expr);                                          \
-        if (gc_try_s_ != GC_OK) return gc_try_s_;                              \
-    } while (0)
 
 #endif

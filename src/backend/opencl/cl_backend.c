@@ -1,13 +1,308 @@
-/* placeholder */
+/* src/backend/opencl/cl_backend.c - the OpenCL backend: context, queue,
+ * buffers, the op table, and the launch helpers every launcher uses. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "backend/opencl/cl_internal.h"
+#include "backend/opencl/cl_ops.h"
 #include "util/error.h"
+#include "util/log.h"
+
+/* ---- buffers ---------------------------------------------------------------- */
+
+static gc_status cl_buffer_alloc(gc_backend *be, size_t nbytes, gc_buffer **out)
+{
+    gc_cl_ctx *cl = gc_cl_ctx_of(be);
+    gc_buffer *b = calloc(1, sizeof *b);
+    if (!b) return gc_error(GC_ERR_NOMEM, "out of host memory");
+    cl_int err;
+    cl_mem m = clCreateBuffer(cl->context, CL_MEM_READ_WRITE, nbytes, NULL, &err);
+    if (err != CL_SUCCESS) {
+        free(b);
+        gc_cl_fail(err, "clCreateBuffer");
+        return gc_error_prefix(GC_ERR_NOMEM,
+                               "%s: allocating %.1f MiB (device memory %.1f MiB, largest "
+                               "allocation %.1f MiB; try a smaller --batch)",
+                               be->name, nbytes / 1048576.0,
+                               be->device.global_mem_bytes / 1048576.0,
+                               be->device.max_alloc_bytes / 1048576.0);
+    }
+    b->nbytes = nbytes;
+    b->handle = m;
+    *out = b;
+    return GC_OK;
+}
+
+static void cl_buffer_free(gc_backend *be, gc_buffer *buf)
+{
+    (void)be;
+    clReleaseMemObject((cl_mem)buf->handle);
+    free(buf);
+}
+
+static gc_status cl_buffer_write(gc_backend *be, gc_buffer *buf, size_t off, const void *src,
+                                 size_t nbytes)
+{
+    GC_ASSERT(off + nbytes <= buf->nbytes);
+    cl_int err = clEnqueueWriteBuffer(gc_cl_ctx_of(be)->queue, (cl_mem)buf->handle, CL_TRUE,
+                                      off, nbytes, src, 0, NULL, NULL);
+    return err == CL_SUCCESS ? GC_OK : gc_cl_fail(err, "clEnqueueWriteBuffer");
+}
+
+static gc_status cl_buffer_read(gc_backend *be, gc_buffer *buf, size_t off, void *dst,
+                                size_t nbytes)
+{
+    GC_ASSERT(off + nbytes <= buf->nbytes);
+    cl_int err = clEnqueueReadBuffer(gc_cl_ctx_of(be)->queue, (cl_mem)buf->handle, CL_TRUE, off,
+                                     nbytes, dst, 0, NULL, NULL);
+    return err == CL_SUCCESS ? GC_OK : gc_cl_fail(err, "clEnqueueReadBuffer");
+}
+
+static gc_status cl_synchronize(gc_backend *be)
+{
+    cl_int err = clFinish(gc_cl_ctx_of(be)->queue);
+    return err == CL_SUCCESS ? GC_OK : gc_cl_fail(err, "clFinish");
+}
+
+/* ---- workspace ----------------------------------------------------------------- */
+
+size_t gc_cl_workspace_limit(const gc_backend *be)
+{
+    size_t limit = (size_t)512 << 20;
+    const char *env = getenv("GANCL_WORKSPACE_LIMIT"); /* bytes; for tests of chunking */
+    if (env && *env) {
+        char *end;
+        unsigned long long v = strtoull(env, &end, 10);
+        if (!*end && v >= 4096) limit = (size_t)v;
+    }
+    if (be->device.max_alloc_bytes && be->device.max_alloc_bytes < limit)
+        limit = (size_t)be->device.max_alloc_bytes;
+    return limit;
+}
+
+gc_status gc_cl_workspace(gc_backend *be, size_t nbytes, cl_mem *out)
+{
+    gc_cl_ctx *cl = gc_cl_ctx_of(be);
+    if (nbytes > cl->workspace_bytes) {
+        if (cl->workspace) {
+            /* In-order queue: ops already enqueued keep their reference. */
+            clReleaseMemObject(cl->workspace);
+            cl->workspace = NULL;
+            cl->workspace_bytes = 0;
+        }
+        cl_int err;
+        cl->workspace = clCreateBuffer(cl->context, CL_MEM_READ_WRITE, nbytes, NULL, &err);
+        if (err != CL_SUCCESS) {
+            gc_cl_fail(err, "clCreateBuffer");
+            return gc_error_prefix(GC_ERR_NOMEM,
+                                   "%s: allocating a %.1f MiB workspace (largest allocation "
+                                   "%.1f MiB; try a smaller --batch)",
+                                   be->name, nbytes / 1048576.0,
+                                   be->device.max_alloc_bytes / 1048576.0);
+        }
+        cl->workspace_bytes = nbytes;
+        GC_DEBUG("%s: workspace grown to %.1f MiB", be->name, nbytes / 1048576.0);
+    }
+    *out = cl->workspace;
+    return GC_OK;
+}
+
+/* ---- launches -------------------------------------------------------------------- */
+
+gc_status gc_cl_check_int(int64_t v, const char *what)
+{
+    if (v < 0 || v > INT_MAX)
+        return gc_error(GC_ERR_ARG, "%s (%lld) exceeds what gancl's kernels index (2^31 - 1)",
+                        what, (long long)v);
+    return GC_OK;
+}
+
+static gc_cl_kernel_entry *find_kernel(gc_cl_ctx *cl, const char *name)
+{
+    for (int i = 0; i < cl->kernel_count; i++)
+        if (!strcmp(cl->kernels[i].name, name)) return &cl->kernels[i];
+    return NULL;
+}
+
+gc_cl_call gc_cl_begin(gc_backend *be, const char *kernel_name)
+{
+    gc_cl_call c = {.be = be, .name = kernel_name};
+    gc_cl_kernel_entry *e = find_kernel(gc_cl_ctx_of(be), kernel_name);
+    GC_ASSERT_MSG(e, kernel_name); /* every launcher names a kernel of cl/ */
+    c.kernel = e->kernel;
+    c.max_wg = e->max_wg;
+    return c;
+}
+
+static void set_arg(gc_cl_call *c, size_t size, const void *value)
+{
+    cl_int err = clSetKernelArg(c->kernel, c->next++, size, value);
+    if (err != CL_SUCCESS && c->err == CL_SUCCESS) c->err = err;
+}
+
+void gc_cl_arg_mem(gc_cl_call *c, cl_mem m, int off)
+{
+    set_arg(c, sizeof m, &m);
+    set_arg(c, sizeof off, &off);
+}
+
+void gc_cl_arg_tensor(gc_cl_call *c, const gc_tensor *t)
+{
+    if (!t) {
+        gc_cl_arg_mem(c, gc_cl_ctx_of(c->be)->dummy, 0);
+        return;
+    }
+    GC_ASSERT(t->off <= INT_MAX);
+    gc_cl_arg_mem(c, gc_cl_mem(t), (int)t->off);
+}
+
+void gc_cl_arg_int(gc_cl_call *c, int v) { set_arg(c, sizeof(cl_int), &v); }
+void gc_cl_arg_float(gc_cl_call *c, float v) { set_arg(c, sizeof(cl_float), &v); }
+void gc_cl_arg_ulong(gc_cl_call *c, cl_ulong v) { set_arg(c, sizeof v, &v); }
+void gc_cl_arg_local(gc_cl_call *c, size_t nbytes) { set_arg(c, nbytes, NULL); }
+
+size_t gc_cl_wg_size(gc_cl_call *c, size_t want)
+{
+    size_t limit = gc_cl_ctx_of(c->be)->max_wg;
+    if (c->max_wg < limit) limit = c->max_wg;
+    if (want < limit) limit = want;
+    size_t p = 1;
+    while (p * 2 <= limit) p *= 2;
+    return p;
+}
+
+gc_status gc_cl_run(gc_cl_call *c, cl_uint dims, const size_t *global, const size_t *local)
+{
+    if (c->err != CL_SUCCESS) {
+        char what[96];
+        snprintf(what, sizeof what, "clSetKernelArg(%s, %u)", c->name, c->next);
+        return gc_cl_fail(c->err, what);
+    }
+    for (cl_uint i = 0; i < dims; i++)
+        if (global[i] == 0) return GC_OK; /* nothing to do */
+    cl_int err = clEnqueueNDRangeKernel(gc_cl_ctx_of(c->be)->queue, c->kernel, dims, NULL,
+                                        global, local, 0, NULL, NULL);
+    if (err != CL_SUCCESS) {
+        char what[96];
+        snprintf(what, sizeof what, "clEnqueueNDRangeKernel(%s)", c->name);
+        return gc_cl_fail(err, what);
+    }
+    return GC_OK;
+}
+
+gc_status gc_cl_run_1d(gc_cl_call *c, size_t n)
+{
+    size_t wg = gc_cl_wg_size(c, gc_cl_ctx_of(c->be)->default_wg);
+    size_t global = (n + wg - 1) / wg * wg;
+    return gc_cl_run(c, 1, &global, &wg);
+}
+
+/* ---- the backend ----------------------------------------------------------------- */
+
+static void cl_free(gc_backend *be)
+{
+    gc_cl_ctx *cl = gc_cl_ctx_of(be);
+    if (cl) {
+        if (cl->queue) clFinish(cl->queue);
+        for (int i = 0; i < cl->kernel_count; i++) clReleaseKernel(cl->kernels[i].kernel);
+        free(cl->kernels);
+        if (cl->workspace) clReleaseMemObject(cl->workspace);
+        if (cl->dummy) clReleaseMemObject(cl->dummy);
+        if (cl->program) clReleaseProgram(cl->program);
+        if (cl->queue) clReleaseCommandQueue(cl->queue);
+        if (cl->context) clReleaseContext(cl->context);
+        free(cl);
+    }
+    free(be);
+}
+
+static const struct gc_backend_i cl_interface = {
+    .free = cl_free,
+    .buffer_alloc = cl_buffer_alloc,
+    .buffer_free = cl_buffer_free,
+    .buffer_write = cl_buffer_write,
+    .buffer_read = cl_buffer_read,
+    .synchronize = cl_synchronize,
+    .fill = gc_cl_fill,
+    .copy = gc_cl_copy,
+    .add = gc_cl_add,
+    .scale = gc_cl_scale,
+    .sum = gc_cl_sum,
+    .gemm = gc_cl_gemm,
+    .dense_forward = gc_cl_dense_forward,
+    .dense_backward = gc_cl_dense_backward,
+    .conv2d_forward = gc_cl_conv2d_forward,
+    .conv2d_backward = gc_cl_conv2d_backward,
+    .conv_transpose2d_forward = gc_cl_conv_transpose2d_forward,
+    .conv_transpose2d_backward = gc_cl_conv_transpose2d_backward,
+    .act_forward = gc_cl_act_forward,
+    .act_backward = gc_cl_act_backward,
+    .batchnorm_forward_train = gc_cl_batchnorm_forward_train,
+    .batchnorm_forward_eval = gc_cl_batchnorm_forward_eval,
+    .batchnorm_backward = gc_cl_batchnorm_backward,
+    .max_pool2d_forward = gc_cl_max_pool2d_forward,
+    .max_pool2d_backward = gc_cl_max_pool2d_backward,
+    .avg_pool2d_forward = gc_cl_avg_pool2d_forward,
+    .avg_pool2d_backward = gc_cl_avg_pool2d_backward,
+    .global_avg_pool_forward = gc_cl_global_avg_pool_forward,
+    .global_avg_pool_backward = gc_cl_global_avg_pool_backward,
+    .channel_copy = gc_cl_channel_copy,
+    .resize_bilinear_forward = gc_cl_resize_bilinear_forward,
+    .bce_logits_forward = gc_cl_bce_logits_forward,
+    .bce_logits_backward = gc_cl_bce_logits_backward,
+    .adam_update = gc_cl_adam_update,
+    .rng_fill = gc_cl_rng_fill,
+};
+
+static gc_status init_ctx(gc_backend *be, int index)
+{
+    gc_cl_ctx *cl = gc_cl_ctx_of(be);
+    GC_TRY(gc_cl_find_device(index, &cl->platform, &cl->device));
+    gc_cl_fill_device_info(cl->platform, cl->device, index, &be->device);
+    snprintf(be->name, sizeof be->name, "opencl:%d (%s)", index, be->device.name);
+    cl->max_wg = be->device.max_work_group_size ? be->device.max_work_group_size : 1;
+    cl->default_wg = cl->max_wg < 256 ? cl->max_wg : 256; /* a cap, not an assumption */
+
+    cl_int err;
+    cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)cl->platform,
+                                     0};
+    cl->context = clCreateContext(props, 1, &cl->device, NULL, NULL, &err);
+    if (err != CL_SUCCESS) return gc_cl_fail(err, "clCreateContext");
+    cl->queue = clCreateCommandQueue(cl->context, cl->device, 0, &err);
+    if (err != CL_SUCCESS) return gc_cl_fail(err, "clCreateCommandQueue");
+    cl->dummy = clCreateBuffer(cl->context, CL_MEM_READ_WRITE, sizeof(float), NULL, &err);
+    if (err != CL_SUCCESS) return gc_cl_fail(err, "clCreateBuffer");
+
+    char key[512];
+    char device_version[64] = "";
+    clGetDeviceInfo(cl->device, CL_DEVICE_VERSION, sizeof device_version, device_version, NULL);
+    device_version[sizeof device_version - 1] = '\0';
+    snprintf(key, sizeof key, "%s|%s|%s|%s|%s", be->device.platform, be->device.vendor,
+             be->device.name, be->device.driver_version, device_version);
+    return gc_cl_build_program(cl, key);
+}
+
 gc_status gc_opencl_backend_init(int global_index, gc_backend **out)
 {
-    (void)global_index;
-    (void)out;
-    return gc_error(GC_ERR_DEVICE, "OpenCL backend: not implemented");
-}
-gc_status gc_cl_fail(cl_int err, const char *what)
-{
-    return gc_error(GC_ERR_DEVICE, "%s: %d", what, (int)err);
+    *out = NULL;
+    gc_backend *be = calloc(1, sizeof *be);
+    gc_cl_ctx *cl = calloc(1, sizeof *cl);
+    if (!be || !cl) {
+        free(be);
+        free(cl);
+        return gc_error(GC_ERR_NOMEM, "out of host memory");
+    }
+    be->i = &cl_interface;
+    be->ctx = cl;
+    gc_status s = init_ctx(be, global_index);
+    if (s != GC_OK) {
+        gc_error_prefix(s, "OpenCL device %d", global_index);
+        cl_free(be);
+        return s;
+    }
+    GC_DEBUG("%s: ready (kernels %s)", be->name, cl->cache_hit ? "from cache" : "built");
+    *out = be;
+    return GC_OK;
 }

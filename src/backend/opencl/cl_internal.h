@@ -18,7 +18,9 @@
 #ifndef GANCL_CL_INTERNAL_H
 #define GANCL_CL_INTERNAL_H
 
+#ifndef CL_TARGET_OPENCL_VERSION
 #define CL_TARGET_OPENCL_VERSION 120
+#endif
 #include <CL/cl.h>
 
 #include "backend/backend.h"
@@ -26,6 +28,7 @@
 typedef struct gc_cl_kernel_entry {
     char name[64];
     cl_kernel kernel;
+    size_t max_wg; /* CL_KERNEL_WORK_GROUP_SIZE */
 } gc_cl_kernel_entry;
 
 typedef struct gc_cl_ctx {
@@ -52,6 +55,17 @@ static inline cl_mem gc_cl_mem(const gc_tensor *t) { return (cl_mem)t->buf->hand
 gc_status gc_cl_find_device(int index, cl_platform_id *platform, cl_device_id *device);
 void gc_cl_fill_device_info(cl_platform_id p, cl_device_id d, int index, gc_device_info *info);
 
+/* cl_program.c: builds (or loads from the binary cache) the program of
+ * every kernel file (cl/NAME.cl) and creates its kernels.  device_key identifies the
+ * platform, device and driver for the cache. */
+gc_status gc_cl_build_program(gc_cl_ctx *cl, const char *device_key);
+
+/* What the kernel cache did in this process, for tests and debugging. */
+typedef struct gc_cl_cache_stats {
+    int hits, builds, stores, corrupt;
+} gc_cl_cache_stats;
+const gc_cl_cache_stats *gc_cl_cache_get_stats(void);
+
 /* "CL_OUT_OF_RESOURCES" for -5, and so on. */
 const char *gc_cl_error_name(cl_int err);
 
@@ -65,7 +79,8 @@ typedef struct gc_cl_call {
     gc_backend *be;
     cl_kernel kernel;
     const char *name;
-    cl_uint next; /* index of the next argument */
+    size_t max_wg; /* the kernel's CL_KERNEL_WORK_GROUP_SIZE */
+    cl_uint next;  /* index of the next argument */
     cl_int err;   /* first error while setting arguments */
 } gc_cl_call;
 

@@ -1,0 +1,175 @@
+/* tests/test_runtime.c - device selection, allocation limits, and the
+ * OpenCL kernel binary cache. */
+#include <dirent.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backend/backend.h"
+#include "backend/opencl/cl_internal.h"
+#include "test_support.h"
+#include "util/fs.h"
+
+static int have_opencl(void)
+{
+    gc_device_info *devs = NULL;
+    int n = 0;
+    gc_status s = gc_device_list(&devs, &n, NULL);
+    free(devs);
+    return s == GC_OK && n > 0;
+}
+
+START_TEST(select_cpu_and_bad_specs)
+{
+    gc_backend *be = NULL;
+    GT_OK(gc_backend_init("cpu", &be));
+    ck_assert(gc_backend_is_reference(be));
+    gc_backend_free(be);
+
+    const char *bad[] = {"99", "-1", "abc", "1x", "", "cpu0", "1234567"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        be = (gc_backend *)1;
+        ck_assert_int_eq(gc_backend_init(bad[i], &be), GC_ERR_ARG);
+        ck_assert_ptr_null(be);
+        /* The message lists the valid choices, on one line. */
+        ck_assert_msg(strstr(gc_last_error(), "valid choices: cpu"), "%s", gc_last_error());
+        ck_assert_ptr_null(strchr(gc_last_error(), '\n'));
+    }
+}
+END_TEST
+
+START_TEST(default_honours_environment)
+{
+    setenv("GANCL_DEVICE", "cpu", 1);
+    gc_backend *be = NULL;
+    GT_OK(gc_backend_init(NULL, &be));
+    ck_assert(gc_backend_is_reference(be));
+    gc_backend_free(be);
+    setenv("GANCL_DEVICE", "42", 1);
+    ck_assert_int_eq(gc_backend_init(NULL, &be), GC_ERR_ARG);
+    ck_assert_msg(strstr(gc_last_error(), "GANCL_DEVICE"), "%s", gc_last_error());
+    unsetenv("GANCL_DEVICE");
+    /* Without a choice: the first GPU, else the first OpenCL device, else cpu. */
+    GT_OK(gc_backend_init(NULL, &be));
+    ck_assert_int_eq(gc_backend_is_reference(be), !have_opencl());
+    gc_backend_free(be);
+}
+END_TEST
+
+START_TEST(allocation_above_device_limit_is_refused)
+{
+    gc_backend *be = gt_cl();
+    if (!be) be = gt_cpu();
+    uint64_t limit = gc_backend_device(be)->max_alloc_bytes;
+    if (!limit) return; /* the CPU reference has no device limit */
+    gc_buffer *buf = NULL;
+    ck_assert_int_eq(gc_buffer_alloc(be, (size_t)limit + 4096, &buf), GC_ERR_NOMEM);
+    ck_assert_ptr_null(buf);
+    ck_assert_msg(strstr(gc_last_error(), "largest allocation"), "%s", gc_last_error());
+    ck_assert_msg(strstr(gc_last_error(), "--batch"), "%s", gc_last_error());
+}
+END_TEST
+
+/* Every *.bin under dir/gancl/kernels, as a path (first one found). */
+static int find_cache_file(const char *root, char *path, size_t n)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s/gancl/kernels", root);
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    struct dirent *e;
+    int found = 0;
+    while (!found && (e = readdir(d)))
+        if (strstr(e->d_name, ".bin") && !strstr(e->d_name, ".tmp")) {
+            snprintf(path, n, "%s/%s", dir, e->d_name);
+            found = 1;
+        }
+    closedir(d);
+    return found;
+}
+
+static gc_cl_cache_stats open_close(void)
+{
+    gc_cl_cache_stats before = *gc_cl_cache_get_stats();
+    gc_backend *be = NULL;
+    GT_OK(gc_backend_init("0", &be));
+    gc_backend_free(be);
+    gc_cl_cache_stats after = *gc_cl_cache_get_stats();
+    return (gc_cl_cache_stats){after.hits - before.hits, after.builds - before.builds,
+                               after.stores - before.stores, after.corrupt - before.corrupt};
+}
+
+START_TEST(kernel_cache_hit_and_corruption)
+{
+    if (!have_opencl()) gt_skip_no_opencl("kernel_cache_hit_and_corruption");
+    char root[] = "/tmp/gancl-cache-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(root));
+    setenv("XDG_CACHE_HOME", root, 1);
+    unsetenv("GANCL_NO_CACHE");
+
+    gc_cl_cache_stats s = open_close(); /* empty cache: build and store */
+    ck_assert_int_eq(s.builds, 1);
+    ck_assert_int_eq(s.stores, 1);
+    ck_assert_int_eq(s.hits, 0);
+
+    s = open_close(); /* second start: loaded from the cache */
+    ck_assert_int_eq(s.hits, 1);
+    ck_assert_int_eq(s.builds, 0);
+
+    char path[PATH_MAX];
+    ck_assert(find_cache_file(root, path, sizeof path));
+    void *data;
+    size_t n;
+    GT_OK(gc_fs_read_file(path, 1u << 30, &data, &n));
+
+    /* A flipped byte in the binary: detected, rebuilt, rewritten. */
+    ((unsigned char *)data)[n / 2] ^= 0x5a;
+    GT_OK(gc_fs_write_atomic(path, data, n));
+    s = open_close();
+    ck_assert_int_eq(s.corrupt, 1);
+    ck_assert_int_eq(s.builds, 1);
+    ck_assert_int_eq(s.stores, 1);
+    s = open_close();
+    ck_assert_int_eq(s.hits, 1);
+
+    /* A truncated file and a garbage file: the same. */
+    GT_OK(gc_fs_write_atomic(path, data, n / 3));
+    s = open_close();
+    ck_assert_int_eq(s.corrupt, 1);
+    ck_assert_int_eq(s.builds, 1);
+    GT_OK(gc_fs_write_atomic(path, "GCLBIN01garbage", 15));
+    s = open_close();
+    ck_assert_int_eq(s.corrupt, 1);
+    ck_assert_int_eq(s.builds, 1);
+    free(data);
+
+    /* GANCL_NO_CACHE=1: built, nothing stored or loaded. */
+    setenv("GANCL_NO_CACHE", "1", 1);
+    s = open_close();
+    ck_assert_int_eq(s.builds, 1);
+    ck_assert_int_eq(s.hits + s.stores, 0);
+    unsetenv("GANCL_NO_CACHE");
+
+    char cmd[PATH_MAX + 16];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    ck_assert_int_eq(system(cmd), 0);
+    unsetenv("XDG_CACHE_HOME");
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("runtime");
+    TCase *tc = tcase_create("runtime");
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, select_cpu_and_bad_specs);
+    tcase_add_test(tc, default_honours_environment);
+    tcase_add_test(tc, allocation_above_device_limit_is_refused);
+    tcase_add_test(tc, kernel_cache_hit_and_corruption);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void) { return gt_run_suite(suite()); }
