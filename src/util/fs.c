@@ -51,6 +51,10 @@ gc_status gc_fs_write_parts_atomic(const char *path, const gc_fs_part *parts, in
         return gc_error(GC_ERR_IO, "%s: path too long", path);
     int fd = mkstemp(tmp);
     if (fd < 0) return gc_error(GC_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
+    /* mkstemp creates 0600; give the file the mode open(2) would have. */
+    mode_t mask = umask(0);
+    umask(mask);
+    fchmod(fd, 0666 & ~mask);
     gc_status s = GC_OK;
     for (int i = 0; i < count && s == GC_OK; i++)
         if (parts[i].size) s = write_all(fd, parts[i].data, parts[i].size);

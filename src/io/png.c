@@ -1,0 +1,183 @@
+/* src/io/png.c - PNG writing (gray, RGB, image grids) and reading, through
+ * libpng's simplified png_image API (no setjmp; errors come back as text).
+ *
+ * Files are encoded into memory and then written atomically; files are read
+ * whole (with a size cap) and decoded from memory, so a folder or a missing
+ * file is reported by the filesystem layer with a clear message.
+ */
+#include "gancl/io.h"
+
+#include <math.h>
+#include <png.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/error.h"
+#include "util/fs.h"
+
+#define PNG_MAX_SIDE 32768
+#define PNG_MAX_FILE ((size_t)1 << 30)
+#define PNG_MAX_OUT  ((size_t)1 << 30)
+
+static gc_status write_png(const char *path, const uint8_t *pixels, int width, int height,
+                           png_uint_32 format, int channels)
+{
+    if (width <= 0 || height <= 0 || width > PNG_MAX_SIDE || height > PNG_MAX_SIDE)
+        return gc_error(GC_ERR_ARG, "%s: cannot write a %d x %d image", path, width, height);
+    png_image img;
+    memset(&img, 0, sizeof img);
+    img.version = PNG_IMAGE_VERSION;
+    img.width = (png_uint_32)width;
+    img.height = (png_uint_32)height;
+    img.format = format;
+    png_int_32 stride = width * channels;
+    png_alloc_size_t size = 0;
+    if (!png_image_write_to_memory(&img, NULL, &size, 0, pixels, stride, NULL))
+        return gc_error(GC_ERR_IO, "%s: cannot encode PNG: %s", path, img.message);
+    void *mem = malloc(size);
+    if (!mem) return gc_error(GC_ERR_NOMEM, "%s: out of memory for %zu bytes", path, size);
+    if (!png_image_write_to_memory(&img, mem, &size, 0, pixels, stride, NULL)) {
+        free(mem);
+        return gc_error(GC_ERR_IO, "%s: cannot encode PNG: %s", path, img.message);
+    }
+    gc_status s = gc_fs_write_atomic(path, mem, size);
+    free(mem);
+    return s;
+}
+
+gc_status gc_png_write_gray(const char *path, const uint8_t *pixels, int width, int height)
+{
+    return write_png(path, pixels, width, height, PNG_FORMAT_GRAY, 1);
+}
+
+gc_status gc_png_write_rgb(const char *path, const uint8_t *pixels, int width, int height)
+{
+    return write_png(path, pixels, width, height, PNG_FORMAT_RGB, 3);
+}
+
+gc_status gc_png_read(const char *path, int channels, gc_image *out)
+{
+    GC_ASSERT(channels == 0 || channels == 1 || channels == 3);
+    memset(out, 0, sizeof *out);
+    void *file = NULL;
+    size_t n = 0;
+    GC_TRY(gc_fs_read_file(path, PNG_MAX_FILE, &file, &n));
+    png_image img;
+    memset(&img, 0, sizeof img);
+    img.version = PNG_IMAGE_VERSION;
+    if (!png_image_begin_read_from_memory(&img, file, n)) {
+        free(file);
+        return gc_error(GC_ERR_FORMAT, "%s: not a readable PNG: %s", path, img.message);
+    }
+    int w = (int)img.width, h = (int)img.height;
+    if (img.width > PNG_MAX_SIDE || img.height > PNG_MAX_SIDE) {
+        png_image_free(&img);
+        free(file);
+        return gc_error(GC_ERR_FORMAT, "%s: %u x %u pixels exceed %d a side", path, img.width,
+                        img.height, PNG_MAX_SIDE);
+    }
+    int colour = (img.format & PNG_FORMAT_FLAG_COLOR) != 0;
+    int want = channels ? channels : (colour ? 3 : 1);
+    /* 16-bit files without gAMA/sRGB are taken as sRGB (as PIL does), so
+     * 8-bit output is the high byte, not a linear-to-sRGB conversion. */
+    img.flags |= PNG_IMAGE_FLAG_16BIT_sRGB;
+    /* Read with alpha so libpng never composites; alpha is dropped below. */
+    img.format = colour ? PNG_FORMAT_RGBA : PNG_FORMAT_GA;
+    int in_c = colour ? 4 : 2;
+    size_t npix = (size_t)w * (size_t)h;
+    uint8_t *tmp = malloc(npix * (size_t)in_c);
+    uint8_t *dst = malloc(npix * (size_t)want);
+    if (!tmp || !dst) {
+        png_image_free(&img);
+        free(file);
+        free(tmp);
+        free(dst);
+        return gc_error(GC_ERR_NOMEM, "%s: out of memory for %d x %d pixels", path, w, h);
+    }
+    int ok = png_image_finish_read(&img, NULL, tmp, w * in_c, NULL);
+    free(file);
+    if (!ok) {
+        free(tmp);
+        free(dst);
+        return gc_error(GC_ERR_FORMAT, "%s: broken PNG: %s", path, img.message);
+    }
+    for (size_t i = 0; i < npix; i++) {
+        const uint8_t *p = tmp + i * (size_t)in_c;
+        uint8_t *q = dst + i * (size_t)want;
+        if (!colour) {
+            for (int k = 0; k < want; k++)
+                q[k] = p[0];
+        } else if (want == 3) {
+            q[0] = p[0];
+            q[1] = p[1];
+            q[2] = p[2];
+        } else {
+            /* PIL's integer ITU-R 601 luma, rounded. */
+            q[0] = (uint8_t)((p[0] * 19595u + p[1] * 38470u + p[2] * 7471u + 0x8000u) >> 16);
+        }
+    }
+    free(tmp);
+    out->data = dst;
+    out->w = w;
+    out->h = h;
+    out->c = want;
+    return GC_OK;
+}
+
+void gc_image_free(gc_image *img)
+{
+    if (!img) return;
+    free(img->data);
+    memset(img, 0, sizeof *img);
+}
+
+/* Rounded in double so the mapping is the same on every machine. */
+static uint8_t to_byte(float v, double lo, double scale)
+{
+    double x = floor(((double)v - lo) * scale + 0.5);
+    if (!(x >= 0.0)) return 0; /* NaN too */
+    if (x >= 255.0) return 255;
+    return (uint8_t)x;
+}
+
+gc_status gc_png_write_grid(const char *path, const float *images, int n, int c, int h, int w,
+                            float lo, float hi, int rows, int cols)
+{
+    if (n <= 0 || (c != 1 && c != 3) || h <= 0 || w <= 0)
+        return gc_error(GC_ERR_ARG, "%s: cannot tile %d images of %d x %d x %d", path, n, c, h, w);
+    if (!(hi > lo) || !isfinite(lo) || !isfinite(hi))
+        return gc_error(GC_ERR_ARG, "%s: value range [%g, %g] is empty", path, lo, hi);
+    if (rows == 0 && cols == 0) {
+        cols = (int)ceil(sqrt((double)n));
+        rows = (n + cols - 1) / cols;
+    }
+    if (rows <= 0 || cols <= 0 || (int64_t)rows * cols < n)
+        return gc_error(GC_ERR_ARG, "%s: a %d x %d grid cannot hold %d images", path, rows, cols,
+                        n);
+    const int pad = GC_GRID_PAD;
+    int64_t gw = (int64_t)cols * (w + pad) + pad, gh = (int64_t)rows * (h + pad) + pad;
+    if (gw > PNG_MAX_SIDE || gh > PNG_MAX_SIDE)
+        return gc_error(GC_ERR_ARG, "%s: a grid of %lld x %lld pixels is too large", path,
+                        (long long)gw, (long long)gh);
+    size_t stride = (size_t)gw * (size_t)c;
+    uint8_t *pix = malloc(stride * (size_t)gh);
+    if (!pix) return gc_error(GC_ERR_NOMEM, "%s: out of memory for the grid", path);
+    memset(pix, 255, stride * (size_t)gh);
+    double scale = 255.0 / ((double)hi - lo);
+    size_t plane = (size_t)h * (size_t)w;
+    for (int i = 0; i < n; i++) {
+        int r = i / cols, q = i % cols;
+        size_t y0 = (size_t)(pad + r * (h + pad)), x0 = (size_t)(pad + q * (w + pad));
+        const float *img = images + (size_t)i * (size_t)c * plane;
+        for (int y = 0; y < h; y++) {
+            uint8_t *row = pix + (y0 + (size_t)y) * stride + x0 * (size_t)c;
+            for (int x = 0; x < w; x++)
+                for (int k = 0; k < c; k++)
+                    row[(size_t)x * c + k] = to_byte(img[k * plane + (size_t)y * w + x], lo, scale);
+        }
+    }
+    gc_status s =
+        write_png(path, pix, (int)gw, (int)gh, c == 1 ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB, c);
+    free(pix);
+    return s;
+}

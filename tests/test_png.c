@@ -1,0 +1,438 @@
+/* tests/test_png.c - PNG writing (read back with libpng itself), grid
+ * layout and value mapping, and the reader on every colour type and bit
+ * depth (files made with libpng's classic API), plus bad files. */
+#include <dirent.h>
+#include <math.h>
+#include <png.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "gancl/io.h"
+#include "test_support.h"
+
+static char tmpdir[256];
+
+static void setup(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/gancl-test-png-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void teardown(void)
+{
+    DIR *d = opendir(tmpdir);
+    if (!d) return;
+    struct dirent *e;
+    char p[512];
+    while ((e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
+        if (rmdir(p) != 0) unlink(p);
+    }
+    closedir(d);
+    rmdir(tmpdir);
+}
+
+static const char *tpath(const char *name)
+{
+    static char buf[4][512];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
+    return buf[k];
+}
+
+static void write_bytes(const char *path, const void *data, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(data, 1, n, f), n);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+static unsigned char *slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    fseek(f, 0, SEEK_END);
+    long sz = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *b = malloc((size_t)sz + 1);
+    ck_assert_uint_eq(fread(b, 1, (size_t)sz, f), (size_t)sz);
+    fclose(f);
+    *n = (size_t)sz;
+    return b;
+}
+
+/* Reads a PNG with libpng directly into `format`; returns malloc'ed pixels. */
+static uint8_t *libpng_read(const char *path, png_uint_32 format, png_uint_32 *file_format, int *w,
+                            int *h)
+{
+    png_image img;
+    memset(&img, 0, sizeof img);
+    img.version = PNG_IMAGE_VERSION;
+    ck_assert_msg(png_image_begin_read_from_file(&img, path), "%s", img.message);
+    *file_format = img.format;
+    img.format = format;
+    uint8_t *buf = malloc(PNG_IMAGE_SIZE(img));
+    ck_assert_msg(png_image_finish_read(&img, NULL, buf, 0, NULL), "%s", img.message);
+    *w = (int)img.width;
+    *h = (int)img.height;
+    return buf;
+}
+
+START_TEST(write_gray_and_rgb)
+{
+    for (int c = 1; c <= 3; c += 2) {
+        int w = gt_randint(1, 77), h = gt_randint(1, 53);
+        size_t n = (size_t)w * h * c;
+        uint8_t *pix = malloc(n);
+        for (size_t i = 0; i < n; i++)
+            pix[i] = (uint8_t)gt_randint(0, 255);
+        const char *p = tpath(c == 1 ? "g.png" : "c.png");
+        GT_OK(c == 1 ? gc_png_write_gray(p, pix, w, h) : gc_png_write_rgb(p, pix, w, h));
+        png_uint_32 ff;
+        int rw, rh;
+        uint8_t *back = libpng_read(p, c == 1 ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB, &ff, &rw, &rh);
+        ck_assert_int_eq(rw, w);
+        ck_assert_int_eq(rh, h);
+        ck_assert_uint_eq(ff, c == 1 ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB); /* stored as such */
+        ck_assert_msg(memcmp(back, pix, n) == 0, "pixels differ (c=%d)", c);
+        free(back);
+        /* and through our own reader */
+        gc_image img;
+        GT_OK(gc_png_read(p, 0, &img));
+        ck_assert(img.w == w && img.h == h && img.c == c);
+        ck_assert(memcmp(img.data, pix, n) == 0);
+        gc_image_free(&img);
+        ck_assert_ptr_null(img.data);
+        free(pix);
+    }
+    uint8_t one = 0;
+    ck_assert_int_eq(gc_png_write_gray(tpath("z.png"), &one, 0, 1), GC_ERR_ARG);
+    char deep[600];
+    snprintf(deep, sizeof deep, "%s/no/such/dir/x.png", tmpdir);
+    ck_assert_int_eq(gc_png_write_gray(deep, &one, 1, 1), GC_ERR_IO);
+    ck_assert(strstr(gc_last_error(), deep));
+}
+END_TEST
+
+static uint8_t expect_byte(float v, float lo, float hi)
+{
+    if (isnan(v)) return 0;
+    double x = floor(((double)v - lo) * (255.0 / ((double)hi - lo)) + 0.5);
+    return (uint8_t)(x < 0 ? 0 : x > 255 ? 255 : x);
+}
+
+START_TEST(grid_layout)
+{
+    for (int rep = 0; rep < 4; rep++) {
+        int c = rep % 2 ? 3 : 1;
+        int n = gt_randint(1, 13), h = gt_randint(1, 9), w = gt_randint(1, 11);
+        int rows = 0, cols = 0;
+        if (rep >= 2) { /* explicit, with spare cells */
+            cols = gt_randint(1, 5);
+            rows = (n + cols - 1) / cols + gt_randint(0, 1);
+        }
+        float lo = -1.0f, hi = 1.0f;
+        int64_t total = (int64_t)n * c * h * w;
+        float *img = gt_rand_array(total, -1.3f, 1.3f); /* some values clamp */
+        img[0] = NAN;
+        img[total - 1] = INFINITY;
+        const char *p = tpath("grid.png");
+        GT_OK(gc_png_write_grid(p, img, n, c, h, w, lo, hi, rows, cols));
+        int ec = cols ? cols : (int)ceil(sqrt((double)n)), er = rows ? rows : (n + ec - 1) / ec;
+        png_uint_32 ff;
+        int gw, gh;
+        uint8_t *g = libpng_read(p, c == 1 ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB, &ff, &gw, &gh);
+        ck_assert_int_eq(gw, ec * (w + GC_GRID_PAD) + GC_GRID_PAD);
+        ck_assert_int_eq(gh, er * (h + GC_GRID_PAD) + GC_GRID_PAD);
+        /* every pixel: inside tile i at (y, x), or padding/unused (255) */
+        for (int gy = 0; gy < gh; gy++)
+            for (int gx = 0; gx < gw; gx++) {
+                int r = (gy - GC_GRID_PAD) / (h + GC_GRID_PAD);
+                int q = (gx - GC_GRID_PAD) / (w + GC_GRID_PAD);
+                int y = gy - GC_GRID_PAD - r * (h + GC_GRID_PAD);
+                int x = gx - GC_GRID_PAD - q * (w + GC_GRID_PAD);
+                int i = r * ec + q;
+                int inside = gy >= GC_GRID_PAD && gx >= GC_GRID_PAD && y < h && x < w && i < n;
+                for (int k = 0; k < c; k++) {
+                    uint8_t got = g[((size_t)gy * gw + gx) * c + k];
+                    uint8_t want = 255;
+                    if (inside)
+                        want = expect_byte(img[(((size_t)i * c + k) * h + y) * w + x], lo, hi);
+                    ck_assert_msg(got == want,
+                                  "grid pixel (%d, %d) ch %d: %d, want %d (tile %d inside=%d)", gy,
+                                  gx, k, got, want, i, inside);
+                }
+            }
+        ck_assert_int_eq(g[((size_t)GC_GRID_PAD * gw + GC_GRID_PAD) * c], 0); /* the NaN */
+        free(g);
+        free(img);
+    }
+    float v[4] = {0};
+    const char *p = tpath("bad.png");
+    ck_assert_int_eq(gc_png_write_grid(p, v, 4, 1, 1, 1, 0, 1, 1, 3), GC_ERR_ARG);
+    ck_assert_int_eq(gc_png_write_grid(p, v, 2, 2, 1, 1, 0, 1, 0, 0), GC_ERR_ARG);
+    ck_assert_int_eq(gc_png_write_grid(p, v, 4, 1, 1, 1, 1, 1, 0, 0), GC_ERR_ARG);
+    ck_assert_int_eq(gc_png_write_grid(p, v, 4, 1, 1, 1, 0, NAN, 0, 0), GC_ERR_ARG);
+    ck_assert(strstr(gc_last_error(), p));
+    ck_assert_int_eq(access(p, F_OK), -1);
+}
+END_TEST
+
+/* ---- the reader on every colour type ---------------------------------------- */
+
+typedef struct classic_png {
+    int w, h, color_type, depth;
+    png_color palette[256];
+    int npalette;
+    png_byte trns[256];
+    int ntrns;
+    uint16_t *samples; /* w*h*channels raw sample values (palette: indices) */
+} classic_png;
+
+static int png_channels(int color_type)
+{
+    switch (color_type) {
+    case PNG_COLOR_TYPE_GRAY: return 1;
+    case PNG_COLOR_TYPE_GRAY_ALPHA: return 2;
+    case PNG_COLOR_TYPE_RGB: return 3;
+    case PNG_COLOR_TYPE_RGBA: return 4;
+    default: return 1; /* palette */
+    }
+}
+
+/* Writes cp with libpng's classic API (the simplified one cannot make
+ * every layout, e.g. 16-bit sRGB or 2-bit gray). */
+static void write_classic(const char *path, const classic_png *cp)
+{
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+    png_infop info = png_create_info_struct(png);
+    int ch = png_channels(cp->color_type);
+    size_t rowbytes = ((size_t)cp->w * ch * cp->depth + 7) / 8;
+    png_bytep rows = calloc((size_t)cp->h, rowbytes);
+    if (setjmp(png_jmpbuf(png))) ck_abort_msg("libpng failed writing %s", path);
+    png_init_io(png, f);
+    png_set_IHDR(png, info, (png_uint_32)cp->w, (png_uint_32)cp->h, cp->depth, cp->color_type,
+                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    if (cp->npalette) png_set_PLTE(png, info, cp->palette, cp->npalette);
+    if (cp->ntrns) png_set_tRNS(png, info, cp->trns, cp->ntrns, NULL);
+    png_write_info(png, info);
+    for (int y = 0; y < cp->h; y++) {
+        png_bytep row = rows + (size_t)y * rowbytes;
+        for (int x = 0; x < cp->w * ch; x++) {
+            uint16_t v = cp->samples[(size_t)y * cp->w * ch + x];
+            if (cp->depth == 16) {
+                row[2 * x] = (png_byte)(v >> 8);
+                row[2 * x + 1] = (png_byte)v;
+            } else if (cp->depth == 8) {
+                row[x] = (png_byte)v;
+            } else { /* packed, most significant bits first */
+                int per = 8 / cp->depth;
+                int shift = 8 - cp->depth * (x % per + 1);
+                row[x / per] |= (png_byte)(v << shift);
+            }
+        }
+        png_write_row(png, row);
+    }
+    png_write_end(png, NULL);
+    png_destroy_write_struct(&png, &info);
+    free(rows);
+    fclose(f);
+}
+
+/* The 8-bit value of a sample of `depth` bits. */
+static uint8_t to8(uint16_t v, int depth)
+{
+    if (depth == 16) return (uint8_t)(v >> 8); /* samples are made as v8 * 257 */
+    return (uint8_t)(v * 255 / ((1 << depth) - 1));
+}
+
+static uint16_t rand_sample(int depth)
+{
+    if (depth == 16) return (uint16_t)(gt_randint(0, 255) * 257);
+    return (uint16_t)gt_randint(0, (1 << depth) - 1);
+}
+
+/* Checks gc_png_read of cp for channels 0, 1, 3 against the RGB(A) truth. */
+static void check_reader(const char *what, const classic_png *cp)
+{
+    const char *p = tpath("in.png");
+    write_classic(p, cp);
+    int ch = png_channels(cp->color_type);
+    int colour = cp->color_type & PNG_COLOR_MASK_COLOR;
+    size_t npix = (size_t)cp->w * cp->h;
+    uint8_t *rgb = malloc(npix * 3);
+    for (size_t i = 0; i < npix; i++) {
+        const uint16_t *s = cp->samples + i * ch;
+        if (cp->color_type == PNG_COLOR_TYPE_PALETTE) {
+            png_color c = cp->palette[s[0]];
+            rgb[3 * i] = c.red;
+            rgb[3 * i + 1] = c.green;
+            rgb[3 * i + 2] = c.blue;
+        } else if (colour) {
+            for (int k = 0; k < 3; k++)
+                rgb[3 * i + k] = to8(s[k], cp->depth);
+        } else {
+            for (int k = 0; k < 3; k++)
+                rgb[3 * i + k] = to8(s[0], cp->depth);
+        }
+    }
+    for (int want = 0; want <= 3; want++) {
+        if (want == 2) continue;
+        gc_image img;
+        gc_status st = gc_png_read(p, want, &img);
+        ck_assert_msg(st == GC_OK, "%s: %s", what, gc_last_error());
+        int ec = want ? want : colour ? 3 : 1;
+        ck_assert_msg(img.c == ec, "%s: channels %d, want %d", what, img.c, ec);
+        ck_assert(img.w == cp->w && img.h == cp->h);
+        for (size_t i = 0; i < npix; i++) {
+            const uint8_t *t = rgb + 3 * i;
+            for (int k = 0; k < ec; k++) {
+                int expect = t[k];
+                if (ec == 1 && colour) /* PIL's convert("L") */
+                    expect = (int)((t[0] * 19595u + t[1] * 38470u + t[2] * 7471u + 0x8000u) >> 16);
+                ck_assert_msg(img.data[i * ec + k] == expect,
+                              "%s (channels %d): pixel %zu ch %d is %d, want %d", what, want, i, k,
+                              img.data[i * ec + k], expect);
+            }
+        }
+        gc_image_free(&img);
+    }
+    free(rgb);
+}
+
+START_TEST(reader_colour_types)
+{
+    static const struct {
+        const char *name;
+        int type, depth;
+    } cases[] = {
+        {"gray 1-bit", PNG_COLOR_TYPE_GRAY, 1},
+        {"gray 2-bit", PNG_COLOR_TYPE_GRAY, 2},
+        {"gray 4-bit", PNG_COLOR_TYPE_GRAY, 4},
+        {"gray 8-bit", PNG_COLOR_TYPE_GRAY, 8},
+        {"gray 16-bit", PNG_COLOR_TYPE_GRAY, 16},
+        {"gray+alpha 8-bit", PNG_COLOR_TYPE_GRAY_ALPHA, 8},
+        {"gray+alpha 16-bit", PNG_COLOR_TYPE_GRAY_ALPHA, 16},
+        {"RGB 8-bit", PNG_COLOR_TYPE_RGB, 8},
+        {"RGB 16-bit", PNG_COLOR_TYPE_RGB, 16},
+        {"RGBA 8-bit", PNG_COLOR_TYPE_RGBA, 8},
+        {"RGBA 16-bit", PNG_COLOR_TYPE_RGBA, 16},
+        {"palette 2-bit", PNG_COLOR_TYPE_PALETTE, 2},
+        {"palette 8-bit", PNG_COLOR_TYPE_PALETTE, 8},
+        {"palette 8-bit + tRNS", PNG_COLOR_TYPE_PALETTE, 8},
+    };
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+        classic_png cp;
+        memset(&cp, 0, sizeof cp);
+        cp.w = gt_randint(1, 37);
+        cp.h = gt_randint(1, 29);
+        cp.color_type = cases[ci].type;
+        cp.depth = cases[ci].depth;
+        int ch = png_channels(cp.color_type);
+        cp.samples = malloc((size_t)cp.w * cp.h * ch * sizeof *cp.samples);
+        if (cp.color_type == PNG_COLOR_TYPE_PALETTE) {
+            cp.npalette = 1 << cp.depth;
+            if (cp.npalette > 200) cp.npalette = 200;
+            for (int i = 0; i < cp.npalette; i++)
+                cp.palette[i] =
+                    (png_color){(png_byte)gt_randint(0, 255), (png_byte)gt_randint(0, 255),
+                                (png_byte)gt_randint(0, 255)};
+            if (strstr(cases[ci].name, "tRNS")) {
+                cp.ntrns = cp.npalette / 2;
+                for (int i = 0; i < cp.ntrns; i++)
+                    cp.trns[i] = (png_byte)gt_randint(0, 255);
+            }
+            for (int i = 0; i < cp.w * cp.h; i++)
+                cp.samples[i] = (uint16_t)gt_randint(0, cp.npalette - 1);
+        } else {
+            for (int i = 0; i < cp.w * cp.h * ch; i++)
+                cp.samples[i] = rand_sample(cp.depth);
+            /* a few fully transparent pixels: their colour must survive */
+            if (cp.color_type & PNG_COLOR_MASK_ALPHA) cp.samples[ch - 1] = 0;
+        }
+        check_reader(cases[ci].name, &cp);
+        free(cp.samples);
+    }
+}
+END_TEST
+
+START_TEST(reader_bad_files)
+{
+    gc_image img;
+    const char *p = tpath("missing.png");
+    ck_assert_int_eq(gc_png_read(p, 0, &img), GC_ERR_IO);
+    ck_assert(strstr(gc_last_error(), p));
+    ck_assert_ptr_null(img.data);
+    ck_assert_int_eq(mkdir(tpath("d.png"), 0700), 0);
+    ck_assert_int_eq(gc_png_read(tpath("d.png"), 0, &img), GC_ERR_IO);
+    ck_assert(strstr(gc_last_error(), tpath("d.png")));
+
+    p = tpath("text.png");
+    write_bytes(p, "hello, not a png\n", 17);
+    ck_assert_int_eq(gc_png_read(p, 0, &img), GC_ERR_FORMAT);
+    ck_assert(strstr(gc_last_error(), p) && !strchr(gc_last_error(), '\n'));
+    write_bytes(p, "", 0);
+    ck_assert_int_eq(gc_png_read(p, 0, &img), GC_ERR_FORMAT);
+    ck_assert(strstr(gc_last_error(), p));
+
+    /* a good file, then cut short, or with its pixel data corrupted */
+    int w = 61, h = 47;
+    uint8_t *pix = malloc((size_t)w * h * 3);
+    for (int i = 0; i < w * h * 3; i++)
+        pix[i] = (uint8_t)gt_randint(0, 255);
+    const char *good = tpath("good.png");
+    GT_OK(gc_png_write_rgb(good, pix, w, h));
+    size_t n;
+    unsigned char *b = slurp(good, &n);
+    const size_t cuts[] = {8, 20, 40, n / 2, n - 20, n - 1};
+    for (size_t k = 0; k < sizeof cuts / sizeof cuts[0]; k++) {
+        p = tpath("cut.png");
+        write_bytes(p, b, cuts[k]);
+        gc_status s = gc_png_read(p, 0, &img);
+        /* A missing IEND (the last 12 bytes) is no loss of pixels. */
+        if (cuts[k] >= n - 12 && s == GC_OK) {
+            ck_assert(memcmp(img.data, pix, (size_t)w * h * 3) == 0);
+            gc_image_free(&img);
+            continue;
+        }
+        ck_assert_msg(s == GC_ERR_FORMAT, "cut at %zu: %s", cuts[k], gc_last_error());
+        ck_assert(strstr(gc_last_error(), p));
+        ck_assert_ptr_null(img.data);
+    }
+    for (int k = 0; k < 40; k++)
+        b[n / 2 + (size_t)k] ^= 0x5a;
+    p = tpath("corrupt.png");
+    write_bytes(p, b, n);
+    ck_assert_int_eq(gc_png_read(p, 3, &img), GC_ERR_FORMAT);
+    ck_assert(strstr(gc_last_error(), p));
+    free(b);
+    free(pix);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("png");
+    TCase *tc = tcase_create("png");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, write_gray_and_rgb);
+    tcase_add_test(tc, grid_layout);
+    tcase_add_test(tc, reader_colour_types);
+    tcase_add_test(tc, reader_bad_files);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return gt_run_suite(suite());
+}
