@@ -19,6 +19,10 @@ gc_status gc_cl_scale(gc_t y, gc_t x, float alpha);
 gc_status gc_cl_sum(gc_t y, gc_t x, float mul);
 gc_status gc_cl_act_forward(gc_t y, gc_t x, gc_act act, float slope);
 gc_status gc_cl_act_backward(gc_t dx, gc_t dy, gc_t y, gc_act act, float slope);
+/* dst[g] = alpha * sum_{i < len} src[g*g_stride + (i/inner)*outer_stride + i%inner]
+ * for g < groups, or += when accumulate: sums, bias gradients, pooling. */
+gc_status gc_cl_reduce_sum(gc_t dst, gc_t src, int64_t groups, int64_t g_stride, int64_t len,
+                           int64_t inner, int64_t outer_stride, float alpha, int accumulate);
 
 /* cl_gemm.c */
 gc_status gc_cl_gemm(gc_t c, gc_t a, gc_t b, const gc_gemm_args *args);
