@@ -281,7 +281,9 @@ static gc_status init_ctx(gc_backend *be, int index)
     device_version[sizeof device_version - 1] = '\0';
     snprintf(key, sizeof key, "%s|%s|%s|%s|%s", be->device.platform, be->device.vendor,
              be->device.name, be->device.driver_version, device_version);
-    return gc_cl_build_program(cl, key);
+    GC_TRY(gc_cl_build_program(cl, key));
+    gc_cl_gemm_init(be);
+    return GC_OK;
 }
 
 gc_status gc_opencl_backend_init(int global_index, gc_backend **out)

@@ -120,6 +120,8 @@ size_t gc_cl_workspace_limit(const gc_backend *be);
 /* GEMM on raw buffers (offsets in floats), for launchers that multiply
  * workspaces; gc_cl_gemm is this on tensors.  The one place CLBlast (or a
  * tuned kernel of gancl's own) is called. */
+/* Per-device GEMM tuning, applied once when the backend opens. */
+void gc_cl_gemm_init(gc_backend *be);
 gc_status gc_cl_gemm_mem(gc_backend *be, const gc_gemm_args *g, cl_mem a, size_t a_off,
                          cl_mem b, size_t b_off, cl_mem c, size_t c_off);
 
