@@ -82,10 +82,8 @@ static int find_cache_file(const char *root, char *path, size_t n)
     struct dirent *e;
     int found = 0;
     while (!found && (e = readdir(d)))
-        if (strstr(e->d_name, ".bin") && !strstr(e->d_name, ".tmp")) {
-            snprintf(path, n, "%s/%s", dir, e->d_name);
-            found = 1;
-        }
+        if (strstr(e->d_name, ".bin") && !strstr(e->d_name, ".tmp"))
+            found = snprintf(path, n, "%s/%s", dir, e->d_name) < (int)n;
     closedir(d);
     return found;
 }

@@ -38,9 +38,16 @@ gc_status gc_error_prefix(gc_status s, const char *fmt, ...)
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
     memcpy(old, last_error, sizeof old);
-    /* A message too long for the buffer is cut, which is fine for a one-liner. */
-    int n = snprintf(last_error, sizeof last_error, "%s: %s", prefix, old);
-    (void)n;
+    /* "prefix: old", cut to the buffer (a long message loses its tail). */
+    size_t cap = sizeof last_error - 1, used = 0;
+    const char *parts[] = {prefix, ": ", old};
+    for (int i = 0; i < 3; i++) {
+        size_t n = strlen(parts[i]);
+        if (n > cap - used) n = cap - used;
+        memcpy(last_error + used, parts[i], n);
+        used += n;
+    }
+    last_error[used] = '\0';
     flatten(last_error);
     return s;
 }
