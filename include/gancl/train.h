@@ -1,0 +1,148 @@
+/* gancl/train.h - GAN training: the step, its state, checkpoints, loss logs.
+ *
+ * A gc_trainer owns a gc_gan, the device tensors one step needs (the real
+ * batch, noise, logit gradients, loss scalars) and the host state that makes
+ * a run reproducible: the step and epoch, the noise stream's (seed, offset),
+ * the shuffle stream, the fixed-noise seed.  A step allocates nothing and
+ * copies only the real batch to the device; losses stay on the device,
+ * summed there, until gc_trainer_read_stats fetches their means.
+ *
+ * One step, as in PyTorch's DCGAN example:
+ *   1. D on a real batch (target 1) and on G(z) (target 0, G detached);
+ *      the two gradients add up; Adam on D.
+ *   2. D, now updated, on the same G(z) with target 1 (the non-saturating
+ *      loss); the gradient reaches G through D's input; Adam on G.  The
+ *      gradients this leaves in D are zeroed before D's next step.
+ *
+ *     gc_trainer tr;
+ *     gc_trainer_init(&tr, be, &cfg, images, n, 28, 28);
+ *     while (tr.st.step < 1000) gc_trainer_step(&tr);
+ *     gc_trainer_save(&tr, "run/checkpoint.safetensors");
+ *     gc_trainer_free(&tr);
+ */
+#ifndef GANCL_TRAIN_H
+#define GANCL_TRAIN_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "gancl/models.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct gc_train_config {
+    gc_gan_config model;
+    int batch;                   /* 64 */
+    float lr, beta1, beta2, eps; /* Adam: 2e-4, 0.5, 0.999, 1e-8 */
+    uint64_t seed;               /* every random stream of the run derives from it */
+    /* What the command line ran with, recorded in checkpoints so that
+     * --resume continues the same run; the trainer itself ignores them. */
+    char data[4096];
+    int64_t epochs;       /* 0: no limit */
+    int64_t max_steps;    /* 0: no limit */
+    int64_t sample_every; /* 0: once per epoch only */
+    int64_t log_every;
+} gc_train_config;
+
+gc_train_config gc_train_default_config(gc_model_kind kind);
+
+/* Everything besides tensors that a checkpoint must hold to continue a run
+ * bit for bit. */
+typedef struct gc_train_state {
+    int64_t step;                           /* steps done in total */
+    int64_t epoch;                          /* the current epoch, from 0 */
+    int64_t epoch_step;                     /* steps done in it */
+    gc_rng noise;                           /* G's training noise (device Philox) */
+    uint64_t shuffle_seed, shuffle_counter; /* host Philox at this epoch's shuffle */
+    uint64_t fixed_seed; /* the fixed noise behind sample grids: stream (fixed_seed, 0) */
+} gc_train_state;
+
+/* Means since the previous read. */
+typedef struct gc_train_stats {
+    int64_t steps;
+    double d_loss;       /* BCE on the real batch + BCE on the fake one */
+    double g_loss;       /* non-saturating: BCE(D(G(z)), 1) after D's update */
+    double d_real;       /* mean sigmoid(D(x)) */
+    double d_fake;       /* mean sigmoid(D(G(z))) before D's update */
+    double d_fake_after; /* ... and after it */
+} gc_train_stats;
+
+typedef struct gc_trainer {
+    gc_train_config cfg;
+    gc_train_state st;
+    gc_gan gan;
+    gc_backend *be;
+    const uint8_t *images; /* borrowed: n_images x H x W bytes */
+    int64_t n_images;
+    int64_t steps_per_epoch; /* the last partial batch is dropped */
+    uint32_t *perm;          /* this epoch's order */
+    float *host_batch;
+    gc_buffer *work; /* the step's tensors, below */
+    gc_tensor stats, acc, x_real, dfake, z, dlogits, prob;
+    int64_t acc_steps;
+} gc_trainer;
+
+/* Builds the models for images (n x h x w bytes, borrowed until
+ * gc_trainer_free), draws the initial parameters from cfg->seed and shuffles
+ * the first epoch.  cfg->model's image size must be (1, h, w).  Fails with
+ * GC_ERR_ARG on a configuration the data cannot serve (fewer images than one
+ * batch, say). */
+gc_status gc_trainer_init(gc_trainer *tr, gc_backend *be, const gc_train_config *cfg,
+                          const uint8_t *images, int64_t n, int h, int w);
+void gc_trainer_free(gc_trainer *tr);
+
+/* One step (starting the next epoch first when this one is used up). */
+gc_status gc_trainer_step(gc_trainer *tr);
+/* 1 when the last step finished an epoch. */
+int gc_trainer_epoch_done(const gc_trainer *tr);
+/* Reads the loss sums from the device (one small copy), returns their
+ * means since the previous call and resets them.  stats->steps is 0 (and
+ * the rest NaN) when no step ran since. */
+gc_status gc_trainer_read_stats(gc_trainer *tr, gc_train_stats *stats);
+/* n images (host floats, model pixel range) from the run's fixed noise,
+ * G in evaluation mode. */
+gc_status gc_trainer_sample_fixed(gc_trainer *tr, int n, float *out);
+
+/* ---- checkpoints (safetensors) ---------------------------------------------
+ * Tensors: G.<i>.weight / .bias (per layer, PyTorch layouts), batchnorm
+ * G.<i>.running_mean / .running_var, G.adam_m / G.adam_v (flat, in the order
+ * of the parameters), and the same for D.  Metadata: "format"
+ * ("gancl-checkpoint-1"), "config" (JSON), and the gc_train_state fields
+ * as decimal strings.  Written atomically. */
+gc_status gc_trainer_save(const gc_trainer *tr, const char *path);
+/* Reads the configuration a checkpoint was written with. */
+gc_status gc_checkpoint_config(const char *path, gc_train_config *cfg);
+/* Restores everything a checkpoint holds into tr, which must have been
+ * initialised with the checkpoint's configuration. */
+gc_status gc_trainer_load(gc_trainer *tr, const char *path);
+/* Loads only the models' parameters and running statistics into gan (built
+ * with the checkpoint's configuration); *fixed_seed gets the run's
+ * fixed-noise seed when non-NULL. */
+gc_status gc_checkpoint_load_gan(const char *path, gc_gan *gan, uint64_t *fixed_seed);
+
+/* ---- the loss log: losses.csv and losses.png in a run folder ---------------- */
+
+typedef struct gc_loss_log {
+    char csv_path[4096], png_path[4096];
+    FILE *csv;
+    int64_t n, cap;
+    double *step, *d_loss, *g_loss, *d_real, *d_fake;
+} gc_loss_log;
+
+/* Opens dir/losses.csv.  When keep_until >= 0 (a resumed run), rows up to
+ * that step are kept (the plot continues) and later ones, logged after the
+ * checkpoint, are dropped; otherwise the file starts afresh. */
+gc_status gc_loss_log_open(gc_loss_log *log, const char *dir, int64_t keep_until);
+/* Appends a row (and flushes it). */
+gc_status gc_loss_log_add(gc_loss_log *log, int64_t step, int64_t epoch, const gc_train_stats *s,
+                          double images_per_s);
+/* Redraws dir/losses.png. */
+gc_status gc_loss_log_plot(const gc_loss_log *log);
+void gc_loss_log_close(gc_loss_log *log);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,151 @@
+/* src/cli/bench_train.c - `gancl bench train`: steady-state training
+ * throughput (images/s and GFLOP/s) on random data. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/commands.h"
+#include "gancl/train.h"
+#include "util/error.h"
+
+#define WARMUP_STEPS 3
+#define MAX_WINDOWS  101
+
+static void help(FILE *f)
+{
+    fprintf(f,
+            "usage: gancl [--device N|cpu] bench train [--model seed|dcgan] [--batch N]\n"
+            "                                        [--windows N] [--seconds S]\n"
+            "\n"
+            "Trains on random 28x28 images: %d warm-up steps, then N timed windows (default\n"
+            "5) of as many steps as fill S seconds (default 1), with the device drained at\n"
+            "each window's edges.  Prints the median images/s and the GFLOP/s it implies\n"
+            "(dense and convolution layers of a full step: G forward and backward, D on the\n"
+            "real batch, the fake one, and the fake one again for G's loss).\n",
+            WARMUP_STEPS);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Seconds for `steps` steps, device drained before and after. */
+static gc_status timed(gc_trainer *tr, int64_t steps, double *secs)
+{
+    GC_TRY(gc_backend_sync(tr->be));
+    double t0 = now_s();
+    for (int64_t i = 0; i < steps; i++)
+        GC_TRY(gc_trainer_step(tr));
+    GC_TRY(gc_backend_sync(tr->be));
+    *secs = now_s() - t0;
+    return GC_OK;
+}
+
+int gc_cmd_bench_train(gc_cli *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {{"model", required_argument, 0, 'm'},
+                                         {"batch", required_argument, 0, 'b'},
+                                         {"windows", required_argument, 0, 'w'},
+                                         {"seconds", required_argument, 0, 's'},
+                                         {"device", required_argument, 0, 'd'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    gc_model_kind kind = GC_MODEL_DCGAN;
+    long long batch = 64, windows = 5;
+    double seconds = 1.0;
+    const char *device = NULL;
+    int opt;
+    optind = 0;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'm':
+            if (!gc_model_parse(optarg, &kind))
+                return gc_cli_usage_error("--model: '%s' is not a model (seed or dcgan)", optarg);
+            break;
+        case 'b':
+            if (!gc_cli_parse_int("--batch", optarg, 2, 65536, &batch)) return 2;
+            break;
+        case 'w':
+            if (!gc_cli_parse_int("--windows", optarg, 1, MAX_WINDOWS, &windows)) return 2;
+            break;
+        case 's':
+            if (!gc_cli_parse_float("--seconds", optarg, 0.01, 600, &seconds)) return 2;
+            break;
+        case 'd': device = optarg; break;
+        case 'h': help(stdout); return 0;
+        case ':': return gc_cli_usage_error("bench train: %s needs a value", argv[optind - 1]);
+        default:
+            return gc_cli_usage_error("bench train: unknown option '%s' (see gancl bench train "
+                                      "--help)",
+                                      argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return gc_cli_usage_error("bench train: unexpected argument '%s'", argv[optind]);
+
+    gc_train_config cfg = gc_train_default_config(kind);
+    cfg.batch = (int)batch;
+    cfg.seed = 1;
+    int h = cfg.model.height, w = cfg.model.width;
+    int64_t n = 2 * batch;
+    uint8_t *images = malloc((size_t)(n * h * w));
+    if (!images) return gc_cli_usage_error("out of memory");
+    uint32_t x = 12345; /* any bytes will do; an LCG keeps it dependency-free */
+    for (int64_t i = 0; i < n * h * w; i++)
+        images[i] = (uint8_t)((x = x * 1664525u + 1013904223u) >> 24);
+
+    gc_backend *be;
+    int rc = gc_cli_open_backend(cli, device, &be);
+    if (rc) {
+        free(images);
+        return rc;
+    }
+    gc_trainer tr;
+    gc_status s = gc_trainer_init(&tr, be, &cfg, images, n, h, w);
+    double t = 0, rates[MAX_WINDOWS];
+    int64_t per_window = 1;
+    if (s == GC_OK) s = timed(&tr, WARMUP_STEPS, &t);
+    if (s == GC_OK) s = timed(&tr, 1, &t);
+    if (s == GC_OK) {
+        per_window = (int64_t)ceil(seconds / fmax(t, 1e-6));
+        if (per_window < 1) per_window = 1;
+        printf("bench train: model %s, batch %lld, %dx%d, device %s\n", gc_model_name(kind), batch,
+               h, w, gc_backend_name(be));
+        printf("  %d warm-up steps, %lld windows of %lld steps\n", WARMUP_STEPS, windows,
+               (long long)per_window);
+        fflush(stdout);
+    }
+    for (int i = 0; i < windows && s == GC_OK; i++) {
+        s = timed(&tr, per_window, &t);
+        rates[i] = (double)(per_window * batch) / t;
+    }
+    if (s == GC_OK) {
+        double flops = gc_gan_train_flops_per_image(&tr.gan);
+        qsort(rates, (size_t)windows, sizeof rates[0], cmp_double);
+        double med =
+            windows % 2 ? rates[windows / 2] : 0.5 * (rates[windows / 2 - 1] + rates[windows / 2]);
+        printf("  %.1f img/s (median; windows %.1f .. %.1f), %.2f ms/step, %.2f GFLOP/s at "
+               "%.1f MFLOP per image\n",
+               med, rates[0], rates[windows - 1], 1e3 * batch / med, med * flops * 1e-9,
+               flops * 1e-6);
+    } else {
+        rc = gc_cli_fail(s);
+    }
+    gc_trainer_free(&tr);
+    gc_backend_free(be);
+    free(images);
+    return rc;
+}

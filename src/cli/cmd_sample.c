@@ -1,0 +1,160 @@
+/* src/cli/cmd_sample.c - `gancl sample`: images from a checkpoint's
+ * generator as a grid PNG, a folder of PNGs, or an IDX file. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "gancl/io.h"
+#include "gancl/train.h"
+#include "util/error.h"
+#include "util/fs.h"
+
+static void help(FILE *f)
+{
+    fprintf(f,
+            "usage: gancl [--device N|cpu] sample --checkpoint FILE [--n N] [--seed S] --out PATH\n"
+            "\n"
+            "Generates N images (default 64) with the generator of a training checkpoint,\n"
+            "in evaluation mode (BatchNorm uses its running statistics).  The noise comes\n"
+            "from --seed; by default the run's fixed sample noise, so the first 64 images\n"
+            "match the run's sample grids.\n"
+            "\n"
+            "  --out FILE.png       one grid of all images\n"
+            "  --out DIR/           one PNG per image (000000.png, ...); an existing folder\n"
+            "                       works without the slash\n"
+            "  --out FILE.idx[.gz]  an IDX file of unsigned bytes (N x H x W), the format of\n"
+            "                       --data: a synthetic data set\n"
+            "  --device N|cpu       as the global option\n");
+}
+
+typedef enum { OUT_GRID, OUT_DIR, OUT_IDX } out_kind;
+
+static int ends_with(const char *s, const char *tail)
+{
+    size_t n = strlen(s), t = strlen(tail);
+    return n >= t && !strcmp(s + n - t, tail);
+}
+
+/* Floats in [lo, hi] to bytes: rounded, clamped, NaN to 0. */
+static void to_bytes(const float *x, int64_t n, float lo, float hi, uint8_t *out)
+{
+    for (int64_t i = 0; i < n; i++) {
+        float v = (x[i] - lo) / (hi - lo) * 255.0f;
+        out[i] = isnan(v) ? 0 : v <= 0 ? 0 : v >= 255 ? 255 : (uint8_t)lrintf(v);
+    }
+}
+
+static gc_status write_images(out_kind kind, const char *out, const float *img, int n,
+                              const gc_gan_config *m)
+{
+    float lo, hi;
+    gc_gan_pixel_range(m->kind, &lo, &hi);
+    if (kind == OUT_GRID)
+        return gc_png_write_grid(out, img, n, m->channels, m->height, m->width, lo, hi, 0, 0);
+    int64_t per = (int64_t)m->channels * m->height * m->width;
+    uint8_t *bytes = malloc((size_t)(n * per));
+    if (!bytes) return gc_error(GC_ERR_NOMEM, "out of memory for %d images", n);
+    to_bytes(img, n * per, lo, hi, bytes);
+    gc_status s = GC_OK;
+    if (kind == OUT_IDX) {
+        gc_idx d = {.kind = GC_IDX_IMAGES, .data = bytes, .n = n, .h = m->height, .w = m->width};
+        s = gc_idx_write(out, &d, ends_with(out, ".gz"));
+    } else {
+        s = gc_fs_mkdirs(out);
+        for (int i = 0; i < n && s == GC_OK; i++) {
+            char path[PATH_MAX];
+            snprintf(path, sizeof path, "%s%s%06d.png", out, ends_with(out, "/") ? "" : "/", i);
+            s = gc_png_write_gray(path, bytes + i * per, m->width, m->height);
+        }
+    }
+    free(bytes);
+    return s;
+}
+
+int gc_cmd_sample(gc_cli *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {{"checkpoint", required_argument, 0, 'c'},
+                                         {"n", required_argument, 0, 'n'},
+                                         {"seed", required_argument, 0, 's'},
+                                         {"out", required_argument, 0, 'o'},
+                                         {"device", required_argument, 0, 'd'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *ckpt = NULL, *out = NULL, *device = NULL;
+    long long n = 64, seed = -1;
+    int opt;
+    optind = 0;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'c': ckpt = optarg; break;
+        case 'n':
+            if (!gc_cli_parse_int("--n", optarg, 1, 1000000, &n)) return 2;
+            break;
+        case 's':
+            if (!gc_cli_parse_int("--seed", optarg, 0, LLONG_MAX, &seed)) return 2;
+            break;
+        case 'o': out = optarg; break;
+        case 'd': device = optarg; break;
+        case 'h': help(stdout); return 0;
+        case ':': return gc_cli_usage_error("sample: %s needs a value", argv[optind - 1]);
+        default:
+            return gc_cli_usage_error("sample: unknown option '%s' (see gancl sample --help)",
+                                      argv[optind - 1]);
+        }
+    }
+    if (optind < argc) return gc_cli_usage_error("sample: unexpected argument '%s'", argv[optind]);
+    if (!ckpt) return gc_cli_usage_error("sample: --checkpoint FILE is required");
+    if (!out) return gc_cli_usage_error("sample: --out FILE.png|DIR/|FILE.idx is required");
+    out_kind kind;
+    if (ends_with(out, "/") || gc_fs_is_dir(out))
+        kind = OUT_DIR;
+    else if (ends_with(out, ".png"))
+        kind = OUT_GRID;
+    else if (ends_with(out, ".idx") || ends_with(out, ".idx.gz"))
+        kind = OUT_IDX;
+    else
+        return gc_cli_usage_error("sample: --out '%s' must end in .png (a grid), / (a folder) "
+                                  "or .idx / .idx.gz (an IDX file)",
+                                  out);
+
+    gc_train_config cfg;
+    gc_status s = gc_checkpoint_config(ckpt, &cfg);
+    if (s != GC_OK) return gc_cli_fail(s);
+    if (kind != OUT_GRID && cfg.model.channels != 1)
+        return gc_cli_usage_error("sample: %d-channel images can only be written as a grid",
+                                  cfg.model.channels);
+    gc_backend *be;
+    int rc = gc_cli_open_backend(cli, device, &be);
+    if (rc) return rc;
+    gc_gan gan;
+    int64_t per = (int64_t)cfg.model.channels * cfg.model.height * cfg.model.width;
+    float *img = malloc((size_t)(n * per) * sizeof(float));
+    uint64_t fixed_seed = 0;
+    int max_batch = n < 256 ? (n < 2 ? 2 : (int)n) : 256;
+    if (!img) {
+        rc = gc_cli_fail(gc_error(GC_ERR_NOMEM, "out of memory for %lld images", n));
+    } else if ((s = gc_gan_init(&gan, be, &cfg.model, max_batch)) != GC_OK) {
+        rc = gc_cli_fail(s);
+    } else {
+        gc_rng rng = {0};
+        if ((s = gc_checkpoint_load_gan(ckpt, &gan, &fixed_seed)) == GC_OK) {
+            rng.seed = seed >= 0 ? (uint64_t)seed : fixed_seed;
+            s = gc_gan_sample(&gan, &rng, (int)n, img);
+        }
+        if (s == GC_OK) s = write_images(kind, out, img, (int)n, &cfg.model);
+        if (s != GC_OK) rc = gc_cli_fail(s);
+        gc_gan_free(&gan);
+    }
+    if (!rc)
+        printf("wrote %lld images (%s, %dx%d) to %s\n", n, gc_model_name(cfg.model.kind),
+               cfg.model.height, cfg.model.width, out);
+    free(img);
+    gc_backend_free(be);
+    return rc;
+}

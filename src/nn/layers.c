@@ -1,0 +1,167 @@
+/* src/nn/layers.c - forward, backward and initialisation of each layer kind,
+ * and the sequential passes that chain them over the saved activations. */
+#include "gancl/nn.h"
+
+#include <math.h>
+
+#include "util/error.h"
+
+/* Layer i's output for a batch of n (its slot in acts, or dacts). */
+static gc_tensor act_view(const gc_seq *s, gc_buffer *buf, int i, int n)
+{
+    const gc_layer *l = &s->layers[i];
+    return gc_tensor_4d(s->be, buf, l->act_off, n, l->out[0], l->out[1], l->out[2]);
+}
+
+gc_tensor gc_seq_output(const gc_seq *s, int n)
+{
+    return act_view(s, s->acts, s->n_layers - 1, n);
+}
+
+static gc_conv_params conv_params(const gc_layer_desc *d)
+{
+    return (gc_conv_params){.stride_h = d->stride,
+                            .stride_w = d->stride,
+                            .pad_h = d->pad,
+                            .pad_w = d->pad,
+                            .out_pad_h = d->out_pad,
+                            .out_pad_w = d->out_pad};
+}
+
+static gc_tensor flat(const gc_tensor *t)
+{
+    int64_t n = GC_N(t);
+    return gc_tensor_reshape(*t, 2, (int64_t[]){n, gc_tensor_numel(t) / n});
+}
+
+static gc_tensor save_view(const gc_seq *s, int i, int which)
+{
+    const gc_layer *l = &s->layers[i];
+    return gc_tensor_1d(s->be, s->acts, l->save_off + (size_t)(which * l->out[0]), l->out[0]);
+}
+
+static gc_status layer_forward(gc_seq *s, int i, const gc_tensor *y, const gc_tensor *x, int train)
+{
+    const gc_layer_desc *d = &s->layers[i].d;
+    gc_tensor w = gc_layer_weight(s, i, s->params), b = gc_layer_bias(s, i, s->params);
+    const gc_tensor *bp = b.buf ? &b : NULL;
+    gc_conv_params p = conv_params(d);
+    switch (d->kind) {
+    case GC_LAYER_DENSE: {
+        gc_tensor x2 = flat(x), y2 = flat(y);
+        return gc_dense_forward(&y2, &x2, &w, bp);
+    }
+    case GC_LAYER_CONV2D: return gc_conv2d_forward(y, x, &w, bp, &p);
+    case GC_LAYER_CONV_TRANSPOSE2D: return gc_conv_transpose2d_forward(y, x, &w, bp, &p);
+    case GC_LAYER_BATCHNORM2D: {
+        gc_tensor rm = gc_layer_running_mean(s, i), rv = gc_layer_running_var(s, i);
+        if (!train) return gc_batchnorm_forward_eval(y, x, &w, &b, &rm, &rv, GC_BN_EPS);
+        gc_tensor sm = save_view(s, i, 0), si = save_view(s, i, 1);
+        return gc_batchnorm_forward_train(y, &sm, &si, x, &w, &b, &rm, &rv, GC_BN_MOMENTUM,
+                                          GC_BN_EPS);
+    }
+    case GC_LAYER_ACT: return gc_act_forward(y, x, d->act, d->slope);
+    }
+    return GC_OK;
+}
+
+/* dx may be NULL (first layer); dw/db accumulate. */
+static gc_status layer_backward(gc_seq *s, int i, const gc_tensor *dx, const gc_tensor *dy,
+                                const gc_tensor *x, const gc_tensor *y)
+{
+    const gc_layer_desc *d = &s->layers[i].d;
+    gc_tensor w = gc_layer_weight(s, i, s->params), dw = gc_layer_weight(s, i, s->grads);
+    gc_tensor db = gc_layer_bias(s, i, s->grads);
+    const gc_tensor *dbp = db.buf ? &db : NULL;
+    gc_conv_params p = conv_params(d);
+    switch (d->kind) {
+    case GC_LAYER_DENSE: {
+        gc_tensor x2 = flat(x), dy2 = flat(dy), dx2;
+        if (dx) dx2 = flat(dx);
+        return gc_dense_backward(dx ? &dx2 : NULL, &dw, dbp, &dy2, &x2, &w);
+    }
+    case GC_LAYER_CONV2D: return gc_conv2d_backward(dx, &dw, dbp, dy, x, &w, &p);
+    case GC_LAYER_CONV_TRANSPOSE2D:
+        return gc_conv_transpose2d_backward(dx, &dw, dbp, dy, x, &w, &p);
+    case GC_LAYER_BATCHNORM2D: {
+        gc_tensor sm = save_view(s, i, 0), si = save_view(s, i, 1);
+        return gc_batchnorm_backward(dx, &dw, &db, dy, x, &w, &sm, &si);
+    }
+    case GC_LAYER_ACT: return gc_act_backward(dx, dy, y, d->act, d->slope);
+    }
+    return GC_OK;
+}
+
+gc_status gc_seq_forward(gc_seq *s, const gc_tensor *x, int n, int train)
+{
+    GC_ASSERT(n >= 1 && n <= s->max_batch && GC_N(x) == n);
+    GC_ASSERT(gc_tensor_numel(x) == n * s->in[0] * s->in[1] * s->in[2]);
+    gc_tensor in = gc_tensor_4d(s->be, x->buf, x->off, n, s->in[0], s->in[1], s->in[2]);
+    for (int i = 0; i < s->n_layers; i++) {
+        gc_tensor y = act_view(s, s->acts, i, n);
+        GC_TRY(layer_forward(s, i, &y, &in, train));
+        in = y;
+    }
+    return GC_OK;
+}
+
+gc_status gc_seq_backward(gc_seq *s, const gc_tensor *x, const gc_tensor *dout, const gc_tensor *dx,
+                          int n)
+{
+    GC_ASSERT(n >= 1 && n <= s->max_batch && GC_N(x) == n);
+    int last = s->n_layers - 1;
+    gc_tensor dy = act_view(s, s->dacts, last, n);
+    GC_ASSERT(gc_tensor_numel(dout) == gc_tensor_numel(&dy));
+    dy = gc_tensor_reshape(*dout, 4, dy.shape);
+    gc_tensor x0 = gc_tensor_4d(s->be, x->buf, x->off, n, s->in[0], s->in[1], s->in[2]);
+    for (int i = last; i >= 0; i--) {
+        gc_tensor y = act_view(s, s->acts, i, n);
+        gc_tensor xi = i ? act_view(s, s->acts, i - 1, n) : x0;
+        gc_tensor dxi = i ? act_view(s, s->dacts, i - 1, n) : (gc_tensor){0};
+        if (!i && dx) dxi = gc_tensor_reshape(*dx, 4, x0.shape);
+        GC_TRY(layer_backward(s, i, (i || dx) ? &dxi : NULL, &dy, &xi, &y));
+        dy = dxi;
+    }
+    return GC_OK;
+}
+
+/* PyTorch's fan_in: weight.size(1) * receptive field, which for a
+ * transposed convolution (weight (in, out, k, k)) is out * k * k. */
+static int64_t torch_fan_in(const gc_layer *l)
+{
+    int64_t k2 = (int64_t)l->d.kernel * l->d.kernel;
+    switch (l->d.kind) {
+    case GC_LAYER_DENSE: return l->in[0] * l->in[1] * l->in[2];
+    case GC_LAYER_CONV2D: return l->in[0] * k2;
+    case GC_LAYER_CONV_TRANSPOSE2D: return l->out[0] * k2;
+    default: return 1;
+    }
+}
+
+gc_status gc_seq_init_params(gc_seq *s, gc_init_scheme scheme, gc_rng *rng)
+{
+    for (int i = 0; i < s->n_layers; i++) {
+        const gc_layer *l = &s->layers[i];
+        gc_tensor w = gc_layer_weight(s, i, s->params), b = gc_layer_bias(s, i, s->params);
+        if (l->d.kind == GC_LAYER_BATCHNORM2D) {
+            gc_tensor rm = gc_layer_running_mean(s, i), rv = gc_layer_running_var(s, i);
+            GC_TRY(gc_fill(&rm, 0.0f));
+            GC_TRY(gc_fill(&rv, 1.0f));
+            if (scheme == GC_INIT_DCGAN)
+                GC_TRY(gc_rng_normal(&w, rng, 1.0f, 0.02f));
+            else
+                GC_TRY(gc_fill(&w, 1.0f));
+            GC_TRY(gc_fill(&b, 0.0f));
+        } else if (l->w_n) {
+            if (scheme == GC_INIT_DCGAN) {
+                GC_TRY(gc_rng_normal(&w, rng, 0.0f, 0.02f));
+                if (b.buf) GC_TRY(gc_fill(&b, 0.0f));
+            } else {
+                float bound = (float)(1.0 / sqrt((double)torch_fan_in(l)));
+                GC_TRY(gc_rng_uniform(&w, rng, -bound, bound));
+                if (b.buf) GC_TRY(gc_rng_uniform(&b, rng, -bound, bound));
+            }
+        }
+    }
+    return GC_OK;
+}

@@ -1,0 +1,361 @@
+/* src/train/checkpoint.c - training checkpoints as safetensors: per-layer
+ * parameters and running statistics, flat Adam moments, the configuration as
+ * JSON and the run state as decimal strings in the metadata. */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gancl/io.h"
+#include "gancl/train.h"
+#include "train/train_internal.h"
+#include "util/error.h"
+
+#define CKPT_FORMAT "gancl-checkpoint-1"
+#define MAX_ENTRIES (2 * (4 * GC_SEQ_MAX_LAYERS + 2))
+
+/* Host copies of one network's buffers. */
+typedef struct host_seq {
+    float *params, *state, *m, *v;
+} host_seq;
+
+static void host_free(host_seq *h)
+{
+    free(h->params);
+    free(h->state);
+    free(h->m);
+    free(h->v);
+    memset(h, 0, sizeof *h);
+}
+
+static gc_status host_alloc(const gc_seq *s, host_seq *h)
+{
+    size_t p = (size_t)(s->n_params ? s->n_params : 1), st = (size_t)(s->n_state ? s->n_state : 1);
+    h->params = malloc(p * sizeof(float));
+    h->m = malloc(p * sizeof(float));
+    h->v = malloc(p * sizeof(float));
+    h->state = malloc(st * sizeof(float));
+    if (h->params && h->m && h->v && h->state) return GC_OK;
+    host_free(h);
+    return gc_error(GC_ERR_NOMEM, "out of host memory for a checkpoint");
+}
+
+/* The safetensors entries of one network, pointing into h. */
+typedef struct entries {
+    gc_st_tensor t[MAX_ENTRIES];
+    char names[MAX_ENTRIES][48];
+    int n;
+} entries;
+
+/* Adds "<prefix>.<layer>.<what>" (or "<prefix>.<what>" for layer < 0). */
+static void add_entry(entries *e, const char *prefix, int layer, const char *what,
+                      const gc_tensor *shape, const float *data)
+{
+    GC_ASSERT(e->n < MAX_ENTRIES);
+    gc_st_tensor *t = &e->t[e->n];
+    if (layer >= 0)
+        snprintf(e->names[e->n], sizeof e->names[0], "%s.%d.%s", prefix, layer, what);
+    else
+        snprintf(e->names[e->n], sizeof e->names[0], "%s.%s", prefix, what);
+    t->name = e->names[e->n];
+    t->dtype = GC_ST_F32;
+    t->ndim = shape->ndim;
+    for (int i = 0; i < shape->ndim; i++)
+        t->shape[i] = shape->shape[i];
+    t->data = data;
+    t->nbytes = (size_t)gc_tensor_numel(shape) * sizeof(float);
+    e->n++;
+}
+
+static void seq_entries(const gc_seq *s, const char *prefix, const host_seq *h, int adam,
+                        entries *e)
+{
+    for (int i = 0; i < s->n_layers; i++) {
+        const gc_layer *l = &s->layers[i];
+        gc_tensor w = gc_layer_weight(s, i, s->params), b = gc_layer_bias(s, i, s->params);
+        if (w.buf) add_entry(e, prefix, i, "weight", &w, h->params + l->w_off);
+        if (b.buf) add_entry(e, prefix, i, "bias", &b, h->params + l->b_off);
+        if (l->d.kind == GC_LAYER_BATCHNORM2D) {
+            gc_tensor rm = gc_layer_running_mean(s, i), rv = gc_layer_running_var(s, i);
+            add_entry(e, prefix, i, "running_mean", &rm, h->state + l->stat_off);
+            add_entry(e, prefix, i, "running_var", &rv, h->state + l->stat_off + (size_t)l->out[0]);
+        }
+    }
+    if (adam) {
+        gc_tensor flat = gc_seq_params(s);
+        add_entry(e, prefix, -1, "adam_m", &flat, h->m);
+        add_entry(e, prefix, -1, "adam_v", &flat, h->v);
+    }
+}
+
+static gc_status seq_to_host(const gc_seq *s, host_seq *h)
+{
+    gc_tensor p = gc_seq_params(s), st = gc_seq_state(s), m = gc_seq_adam_m(s),
+              v = gc_seq_adam_v(s);
+    GC_TRY(gc_tensor_read(&p, h->params));
+    if (s->n_state) GC_TRY(gc_tensor_read(&st, h->state));
+    GC_TRY(gc_tensor_read(&m, h->m));
+    return gc_tensor_read(&v, h->v);
+}
+
+static gc_status seq_from_host(gc_seq *s, const host_seq *h, int adam)
+{
+    gc_tensor p = gc_seq_params(s), st = gc_seq_state(s), m = gc_seq_adam_m(s),
+              v = gc_seq_adam_v(s);
+    GC_TRY(gc_tensor_write(&p, h->params));
+    if (s->n_state) GC_TRY(gc_tensor_write(&st, h->state));
+    if (!adam) return GC_OK;
+    GC_TRY(gc_tensor_write(&m, h->m));
+    return gc_tensor_write(&v, h->v);
+}
+
+/* ---- configuration as JSON -------------------------------------------------- */
+
+static char *config_json(const gc_train_config *c)
+{
+    cJSON *o = cJSON_CreateObject();
+    char seed[32];
+    snprintf(seed, sizeof seed, "%" PRIu64, c->seed);
+    cJSON_AddStringToObject(o, "model", gc_model_name(c->model.kind));
+    cJSON_AddNumberToObject(o, "latent", c->model.latent);
+    cJSON_AddNumberToObject(o, "g_width", c->model.g_width);
+    cJSON_AddNumberToObject(o, "d_width", c->model.d_width);
+    cJSON_AddNumberToObject(o, "channels", c->model.channels);
+    cJSON_AddNumberToObject(o, "height", c->model.height);
+    cJSON_AddNumberToObject(o, "width", c->model.width);
+    cJSON_AddNumberToObject(o, "batch", c->batch);
+    cJSON_AddNumberToObject(o, "lr", c->lr);
+    cJSON_AddNumberToObject(o, "beta1", c->beta1);
+    cJSON_AddNumberToObject(o, "beta2", c->beta2);
+    cJSON_AddNumberToObject(o, "eps", c->eps);
+    cJSON_AddStringToObject(o, "seed", seed);
+    cJSON_AddStringToObject(o, "data", c->data);
+    cJSON_AddNumberToObject(o, "epochs", (double)c->epochs);
+    cJSON_AddNumberToObject(o, "steps", (double)c->max_steps);
+    cJSON_AddNumberToObject(o, "sample_every", (double)c->sample_every);
+    cJSON_AddNumberToObject(o, "log_every", (double)c->log_every);
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return s;
+}
+
+static int json_int(const cJSON *o, const char *key, int64_t lo, int64_t hi, int64_t *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int64_t)v->valuedouble) return 0;
+    int64_t x = (int64_t)v->valuedouble;
+    if (x < lo || x > hi) return 0;
+    *out = x;
+    return 1;
+}
+
+static int json_float(const cJSON *o, const char *key, float *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!cJSON_IsNumber(v)) return 0;
+    *out = (float)v->valuedouble;
+    return 1;
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+    if (!s || !*s || *s == '-' || *s == '+') return 0;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end || errno) return 0;
+    *out = v;
+    return 1;
+}
+
+static gc_status parse_config(const char *path, const char *json, gc_train_config *c)
+{
+    memset(c, 0, sizeof *c);
+    cJSON *o = json ? cJSON_Parse(json) : NULL;
+    int64_t latent, gw, dw, ch, h, w, batch;
+    const cJSON *model = cJSON_GetObjectItemCaseSensitive(o, "model");
+    const cJSON *seed = cJSON_GetObjectItemCaseSensitive(o, "seed");
+    const cJSON *data = cJSON_GetObjectItemCaseSensitive(o, "data");
+    int ok = cJSON_IsObject(o) && cJSON_IsString(model) &&
+             gc_model_parse(model->valuestring, &c->model.kind) &&
+             json_int(o, "latent", 1, 1 << 20, &latent) &&
+             json_int(o, "g_width", 1, 1 << 20, &gw) && json_int(o, "d_width", 1, 1 << 20, &dw) &&
+             json_int(o, "channels", 1, 4, &ch) && json_int(o, "height", 1, 1 << 20, &h) &&
+             json_int(o, "width", 1, 1 << 20, &w) && json_int(o, "batch", 1, 1 << 30, &batch) &&
+             json_float(o, "lr", &c->lr) && json_float(o, "beta1", &c->beta1) &&
+             json_float(o, "beta2", &c->beta2) && json_float(o, "eps", &c->eps) &&
+             cJSON_IsString(seed) && parse_u64(seed->valuestring, &c->seed) &&
+             cJSON_IsString(data) && strlen(data->valuestring) < sizeof c->data &&
+             json_int(o, "epochs", 0, INT64_C(1) << 52, &c->epochs) &&
+             json_int(o, "steps", 0, INT64_C(1) << 52, &c->max_steps) &&
+             json_int(o, "sample_every", 0, INT64_C(1) << 52, &c->sample_every) &&
+             json_int(o, "log_every", 0, INT64_C(1) << 52, &c->log_every);
+    if (ok) {
+        c->model.latent = (int)latent, c->model.g_width = (int)gw, c->model.d_width = (int)dw;
+        c->model.channels = (int)ch, c->model.height = (int)h, c->model.width = (int)w;
+        c->batch = (int)batch;
+        strcpy(c->data, data->valuestring);
+    }
+    cJSON_Delete(o);
+    if (!ok) return gc_error(GC_ERR_FORMAT, "%s: missing or malformed \"config\" metadata", path);
+    gc_status s = gc_gan_config_check(&c->model);
+    return s ? gc_error_prefix(GC_ERR_FORMAT, "%s", path) : GC_OK;
+}
+
+/* ---- saving ------------------------------------------------------------------- */
+
+gc_status gc_trainer_save(const gc_trainer *tr, const char *path)
+{
+    host_seq hg = {0}, hd = {0};
+    entries *e = calloc(1, sizeof *e);
+    char *json = NULL;
+    gc_status s = e ? GC_OK : gc_error(GC_ERR_NOMEM, "out of host memory for a checkpoint");
+    if (s == GC_OK) s = host_alloc(&tr->gan.g, &hg);
+    if (s == GC_OK) s = host_alloc(&tr->gan.d, &hd);
+    if (s == GC_OK) s = seq_to_host(&tr->gan.g, &hg);
+    if (s == GC_OK) s = seq_to_host(&tr->gan.d, &hd);
+    if (s == GC_OK && !(json = config_json(&tr->cfg)))
+        s = gc_error(GC_ERR_NOMEM, "out of memory writing the configuration");
+    if (s == GC_OK) {
+        seq_entries(&tr->gan.g, "G", &hg, 1, e);
+        seq_entries(&tr->gan.d, "D", &hd, 1, e);
+        const gc_train_state *st = &tr->st;
+        char v[8][24];
+        uint64_t vals[8] = {(uint64_t)st->step,  (uint64_t)st->epoch, (uint64_t)st->epoch_step,
+                            st->noise.seed,      st->noise.offset,    st->shuffle_seed,
+                            st->shuffle_counter, st->fixed_seed};
+        for (int i = 0; i < 8; i++)
+            snprintf(v[i], sizeof v[i], "%" PRIu64, vals[i]);
+        gc_st_kv meta[] = {
+            {"format", CKPT_FORMAT}, {"config", json},       {"step", v[0]},
+            {"epoch", v[1]},         {"epoch_step", v[2]},   {"noise_seed", v[3]},
+            {"noise_offset", v[4]},  {"shuffle_seed", v[5]}, {"shuffle_counter", v[6]},
+            {"fixed_seed", v[7]}};
+        s = gc_st_write(path, e->t, e->n, meta, (int)(sizeof meta / sizeof meta[0]));
+    }
+    cJSON_free(json);
+    host_free(&hg);
+    host_free(&hd);
+    free(e);
+    return s;
+}
+
+/* ---- loading ------------------------------------------------------------------- */
+
+static gc_status open_checkpoint(const char *path, gc_st_file **f)
+{
+    GC_TRY(gc_st_load(path, 0, f));
+    const char *fmt = gc_st_metadata(*f, "format");
+    if (!fmt || strcmp(fmt, CKPT_FORMAT)) {
+        gc_st_free(*f);
+        *f = NULL;
+        return gc_error(GC_ERR_FORMAT, "%s: not a gancl checkpoint (format %s, expected %s)", path,
+                        fmt ? fmt : "missing", CKPT_FORMAT);
+    }
+    return GC_OK;
+}
+
+gc_status gc_checkpoint_config(const char *path, gc_train_config *cfg)
+{
+    gc_st_file *f;
+    GC_TRY(open_checkpoint(path, &f));
+    gc_status s = parse_config(path, gc_st_metadata(f, "config"), cfg);
+    gc_st_free(f);
+    return s;
+}
+
+/* Copies every expected tensor of the file into the host arrays behind e. */
+static gc_status fill_entries(const gc_st_file *f, const entries *e)
+{
+    for (int i = 0; i < e->n; i++) {
+        const gc_st_tensor *want = &e->t[i], *got = gc_st_find(f, want->name);
+        if (!got)
+            return gc_error(GC_ERR_FORMAT, "%s: tensor %s is missing", gc_st_path(f), want->name);
+        int same = got->dtype == GC_ST_F32 && got->ndim == want->ndim;
+        for (int k = 0; same && k < want->ndim; k++)
+            same = got->shape[k] == want->shape[k];
+        if (!same)
+            return gc_error(GC_ERR_FORMAT,
+                            "%s: tensor %s has the wrong dtype or shape for this model",
+                            gc_st_path(f), want->name);
+        memcpy((void *)want->data, got->data, want->nbytes);
+    }
+    return GC_OK;
+}
+
+static gc_status load_gan(const gc_st_file *f, gc_gan *gan, int adam)
+{
+    host_seq hg = {0}, hd = {0};
+    entries *e = calloc(1, sizeof *e);
+    gc_status s = e ? GC_OK : gc_error(GC_ERR_NOMEM, "out of host memory for a checkpoint");
+    if (s == GC_OK) s = host_alloc(&gan->g, &hg);
+    if (s == GC_OK) s = host_alloc(&gan->d, &hd);
+    if (s == GC_OK) {
+        seq_entries(&gan->g, "G", &hg, adam, e);
+        seq_entries(&gan->d, "D", &hd, adam, e);
+        s = fill_entries(f, e);
+    }
+    if (s == GC_OK) s = seq_from_host(&gan->g, &hg, adam);
+    if (s == GC_OK) s = seq_from_host(&gan->d, &hd, adam);
+    host_free(&hg);
+    host_free(&hd);
+    free(e);
+    return s;
+}
+
+static gc_status meta_u64(const gc_st_file *f, const char *key, uint64_t *out)
+{
+    if (!parse_u64(gc_st_metadata(f, key), out))
+        return gc_error(GC_ERR_FORMAT, "%s: metadata \"%s\" is missing or not a number",
+                        gc_st_path(f), key);
+    return GC_OK;
+}
+
+static gc_status load_state(const gc_st_file *f, gc_train_state *st)
+{
+    uint64_t step, epoch, epoch_step;
+    GC_TRY(meta_u64(f, "step", &step));
+    GC_TRY(meta_u64(f, "epoch", &epoch));
+    GC_TRY(meta_u64(f, "epoch_step", &epoch_step));
+    GC_TRY(meta_u64(f, "noise_seed", &st->noise.seed));
+    GC_TRY(meta_u64(f, "noise_offset", &st->noise.offset));
+    GC_TRY(meta_u64(f, "shuffle_seed", &st->shuffle_seed));
+    GC_TRY(meta_u64(f, "shuffle_counter", &st->shuffle_counter));
+    GC_TRY(meta_u64(f, "fixed_seed", &st->fixed_seed));
+    if (step > INT64_MAX / 2 || epoch > step || epoch_step > step)
+        return gc_error(GC_ERR_FORMAT, "%s: inconsistent step counters", gc_st_path(f));
+    st->step = (int64_t)step, st->epoch = (int64_t)epoch, st->epoch_step = (int64_t)epoch_step;
+    return GC_OK;
+}
+
+gc_status gc_trainer_load(gc_trainer *tr, const char *path)
+{
+    gc_st_file *f;
+    GC_TRY(open_checkpoint(path, &f));
+    gc_train_state st = {0};
+    gc_status s = load_state(f, &st);
+    if (s == GC_OK && st.epoch_step > tr->steps_per_epoch)
+        s = gc_error(GC_ERR_FORMAT,
+                     "%s: the checkpoint is %lld steps into an epoch, but this data set has "
+                     "only %lld batches per epoch",
+                     path, (long long)st.epoch_step, (long long)tr->steps_per_epoch);
+    if (s == GC_OK) s = load_gan(f, &tr->gan, 1);
+    gc_st_free(f);
+    if (s != GC_OK) return s;
+    tr->st = st;
+    /* The order of the epoch in progress comes back from its shuffle state. */
+    gc_trainer_shuffle(tr);
+    return GC_OK;
+}
+
+gc_status gc_checkpoint_load_gan(const char *path, gc_gan *gan, uint64_t *fixed_seed)
+{
+    gc_st_file *f;
+    GC_TRY(open_checkpoint(path, &f));
+    gc_status s = load_gan(f, gan, 0);
+    if (s == GC_OK && fixed_seed) s = meta_u64(f, "fixed_seed", fixed_seed);
+    gc_st_free(f);
+    return s;
+}

@@ -1,0 +1,244 @@
+/* src/train/trainer.c - the GAN training step, its device tensors, the
+ * epoch shuffle and the loss statistics kept on the device. */
+#include "gancl/train.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "train/train_internal.h"
+#include "util/error.h"
+#include "util/philox.h"
+
+/* Slots of the stats tensor (the acc tensor sums them over steps). */
+enum { ST_LOSS_REAL, ST_LOSS_FAKE, ST_LOSS_G, ST_D_REAL, ST_D_FAKE, ST_D_FAKE_AFTER, ST_COUNT };
+#define ST_SLOTS 8
+
+gc_train_config gc_train_default_config(gc_model_kind kind)
+{
+    return (gc_train_config){.model = gc_gan_default_config(kind),
+                             .batch = 64,
+                             .lr = 2e-4f,
+                             .beta1 = 0.5f,
+                             .beta2 = 0.999f,
+                             .eps = 1e-8f,
+                             .seed = 1,
+                             .epochs = 25,
+                             .log_every = 50};
+}
+
+/* Independent streams of one run seed: splitmix64 of (seed, stream). */
+static uint64_t derive_seed(uint64_t seed, uint64_t stream)
+{
+    uint64_t z = seed + stream * 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* Fisher-Yates over the identity from the host Philox stream at this
+ * epoch's counter, so an epoch's order depends only on (seed, counter) and
+ * a checkpoint need not store the permutation. */
+void gc_trainer_shuffle(gc_trainer *tr)
+{
+    int64_t n = tr->n_images;
+    for (int64_t i = 0; i < n; i++)
+        tr->perm[i] = (uint32_t)i;
+    for (int64_t i = n - 1; i > 0; i--) {
+        uint32_t w[4];
+        gc_philox4x32_10(tr->st.shuffle_seed, tr->st.shuffle_counter + (uint64_t)(n - 1 - i), w);
+        uint64_t r = (uint64_t)w[0] << 32 | w[1];
+        int64_t j = (int64_t)(r % (uint64_t)(i + 1));
+        uint32_t t = tr->perm[i];
+        tr->perm[i] = tr->perm[j];
+        tr->perm[j] = t;
+    }
+}
+
+static gc_status check_config(const gc_train_config *c, int64_t n, int h, int w)
+{
+    GC_TRY(gc_gan_config_check(&c->model));
+    if (c->model.channels != 1 || c->model.height != h || c->model.width != w)
+        return gc_error(GC_ERR_ARG,
+                        "the model is configured for %dx%dx%d images, the data has 1x%dx%d",
+                        c->model.channels, c->model.height, c->model.width, h, w);
+    if (c->batch < 2) return gc_error(GC_ERR_ARG, "a batch of %d: at least 2 are needed", c->batch);
+    if (n < c->batch)
+        return gc_error(GC_ERR_ARG, "the data has %lld images, fewer than one batch of %d",
+                        (long long)n, c->batch);
+    if (n > UINT32_MAX) return gc_error(GC_ERR_ARG, "more than 2^32 images");
+    if (!(c->lr > 0) || !(c->beta1 >= 0 && c->beta1 < 1) || !(c->beta2 >= 0 && c->beta2 < 1) ||
+        !(c->eps > 0))
+        return gc_error(GC_ERR_ARG, "bad Adam settings (lr %g, beta1 %g, beta2 %g, eps %g)", c->lr,
+                        c->beta1, c->beta2, c->eps);
+    return GC_OK;
+}
+
+gc_status gc_trainer_init(gc_trainer *tr, gc_backend *be, const gc_train_config *cfg,
+                          const uint8_t *images, int64_t n, int h, int w)
+{
+    memset(tr, 0, sizeof *tr);
+    GC_TRY(check_config(cfg, n, h, w));
+    tr->cfg = *cfg;
+    tr->be = be;
+    tr->images = images;
+    tr->n_images = n;
+    tr->steps_per_epoch = n / cfg->batch;
+    tr->st.noise = (gc_rng){.seed = derive_seed(cfg->seed, 2), .offset = 0};
+    tr->st.shuffle_seed = derive_seed(cfg->seed, 3);
+    tr->st.fixed_seed = derive_seed(cfg->seed, 4);
+
+    int64_t b = cfg->batch, pix = (int64_t)h * w, latent = cfg->model.latent;
+    tr->perm = malloc((size_t)n * sizeof *tr->perm);
+    tr->host_batch = malloc((size_t)(b * pix) * sizeof(float));
+    if (!tr->perm || !tr->host_batch) {
+        gc_trainer_free(tr);
+        return gc_error(GC_ERR_NOMEM, "out of host memory for %lld images", (long long)n);
+    }
+    gc_status s = gc_gan_init(&tr->gan, be, &cfg->model, cfg->batch);
+    if (s == GC_OK)
+        s = gc_buffer_alloc(
+            be, (size_t)(2 * ST_SLOTS + 2 * b * pix + b * latent + 2 * b) * sizeof(float),
+            &tr->work);
+    if (s != GC_OK) {
+        gc_trainer_free(tr);
+        return s;
+    }
+    size_t off = 0;
+    tr->stats = gc_tensor_1d(be, tr->work, off, ST_SLOTS), off += ST_SLOTS;
+    tr->acc = gc_tensor_1d(be, tr->work, off, ST_SLOTS), off += ST_SLOTS;
+    tr->x_real = gc_tensor_4d(be, tr->work, off, b, 1, h, w), off += (size_t)(b * pix);
+    tr->dfake = gc_tensor_4d(be, tr->work, off, b, 1, h, w), off += (size_t)(b * pix);
+    tr->z = gc_tensor_2d(be, tr->work, off, b, latent), off += (size_t)(b * latent);
+    tr->dlogits = gc_tensor_2d(be, tr->work, off, b, 1), off += (size_t)b;
+    tr->prob = gc_tensor_2d(be, tr->work, off, b, 1);
+    if ((s = gc_gan_init_params(&tr->gan, derive_seed(cfg->seed, 1))) ||
+        (s = gc_fill(&tr->stats, 0)) || (s = gc_fill(&tr->acc, 0))) {
+        gc_trainer_free(tr);
+        return s;
+    }
+    gc_trainer_shuffle(tr);
+    return GC_OK;
+}
+
+void gc_trainer_free(gc_trainer *tr)
+{
+    gc_gan_free(&tr->gan);
+    if (tr->work) gc_buffer_free(tr->be, tr->work);
+    tr->work = NULL;
+    free(tr->perm);
+    free(tr->host_batch);
+    tr->perm = NULL;
+    tr->host_batch = NULL;
+}
+
+static gc_tensor slot(const gc_trainer *tr, int k)
+{
+    return gc_tensor_1d(tr->be, tr->work, tr->stats.off + (size_t)k, 1);
+}
+
+/* BCE-with-logits of D's output against target into stats[loss_slot], its
+ * gradient into dlogits, and mean sigmoid (what D believes) into
+ * stats[prob_slot]. */
+static gc_status d_loss(gc_trainer *tr, float target, int loss_slot, int prob_slot)
+{
+    int b = tr->cfg.batch;
+    gc_tensor logits = gc_seq_output(&tr->gan.d, b);
+    gc_tensor loss = slot(tr, loss_slot), p = slot(tr, prob_slot);
+    GC_TRY(gc_bce_logits_forward(&loss, &logits, target));
+    GC_TRY(gc_bce_logits_backward(&tr->dlogits, &logits, target, 1.0f));
+    GC_TRY(gc_act_forward(&tr->prob, &logits, GC_ACT_SIGMOID, 0.0f));
+    return gc_mean(&p, &tr->prob);
+}
+
+/* Bytes to the model's pixel range, in the epoch's order. */
+static gc_status upload_batch(gc_trainer *tr)
+{
+    float lo, hi;
+    gc_gan_pixel_range(tr->cfg.model.kind, &lo, &hi);
+    float scale = (hi - lo) / 255.0f;
+    int64_t pix = (int64_t)tr->cfg.model.height * tr->cfg.model.width;
+    int64_t first = tr->st.epoch_step * tr->cfg.batch;
+    for (int64_t i = 0; i < tr->cfg.batch; i++) {
+        const uint8_t *src = tr->images + (int64_t)tr->perm[first + i] * pix;
+        float *dst = tr->host_batch + i * pix;
+        for (int64_t k = 0; k < pix; k++)
+            dst[k] = lo + scale * (float)src[k];
+    }
+    return gc_tensor_write(&tr->x_real, tr->host_batch);
+}
+
+gc_status gc_trainer_step(gc_trainer *tr)
+{
+    gc_train_state *st = &tr->st;
+    gc_seq *g = &tr->gan.g, *d = &tr->gan.d;
+    int b = tr->cfg.batch;
+    if (st->epoch_step >= tr->steps_per_epoch) {
+        st->epoch++;
+        st->epoch_step = 0;
+        st->shuffle_counter += (uint64_t)tr->n_images;
+        gc_trainer_shuffle(tr);
+    }
+    GC_TRY(upload_batch(tr));
+    gc_tensor fake = gc_seq_output(g, b);
+    gc_adam_params adam = {.lr = tr->cfg.lr,
+                           .beta1 = tr->cfg.beta1,
+                           .beta2 = tr->cfg.beta2,
+                           .eps = tr->cfg.eps,
+                           .step = st->step + 1};
+
+    /* D: real batch, then G(z) detached; the gradients add up. */
+    GC_TRY(gc_seq_zero_grad(d));
+    GC_TRY(gc_seq_forward(d, &tr->x_real, b, 1));
+    GC_TRY(d_loss(tr, 1.0f, ST_LOSS_REAL, ST_D_REAL));
+    GC_TRY(gc_seq_backward(d, &tr->x_real, &tr->dlogits, NULL, b));
+    GC_TRY(gc_rng_normal(&tr->z, &st->noise, 0.0f, 1.0f));
+    GC_TRY(gc_seq_forward(g, &tr->z, b, 1));
+    GC_TRY(gc_seq_forward(d, &fake, b, 1));
+    GC_TRY(d_loss(tr, 0.0f, ST_LOSS_FAKE, ST_D_FAKE));
+    GC_TRY(gc_seq_backward(d, &fake, &tr->dlogits, NULL, b));
+    GC_TRY(gc_seq_adam(d, &adam));
+
+    /* G: the same G(z) through the updated D, target 1.  D's parameter
+     * gradients from this pass are left behind and zeroed next step. */
+    GC_TRY(gc_seq_zero_grad(g));
+    GC_TRY(gc_seq_forward(d, &fake, b, 1));
+    GC_TRY(d_loss(tr, 1.0f, ST_LOSS_G, ST_D_FAKE_AFTER));
+    GC_TRY(gc_seq_backward(d, &fake, &tr->dlogits, &tr->dfake, b));
+    GC_TRY(gc_seq_backward(g, &tr->z, &tr->dfake, NULL, b));
+    GC_TRY(gc_seq_adam(g, &adam));
+
+    gc_tensor s6 = gc_tensor_1d(tr->be, tr->work, tr->stats.off, ST_COUNT);
+    gc_tensor a6 = gc_tensor_1d(tr->be, tr->work, tr->acc.off, ST_COUNT);
+    GC_TRY(gc_add(&a6, &a6, &s6));
+    st->step++;
+    st->epoch_step++;
+    tr->acc_steps++;
+    return GC_OK;
+}
+
+int gc_trainer_epoch_done(const gc_trainer *tr)
+{
+    return tr->st.epoch_step == tr->steps_per_epoch;
+}
+
+gc_status gc_trainer_read_stats(gc_trainer *tr, gc_train_stats *out)
+{
+    float a[ST_SLOTS];
+    GC_TRY(gc_tensor_read(&tr->acc, a));
+    double k = tr->acc_steps ? 1.0 / (double)tr->acc_steps : NAN;
+    out->steps = tr->acc_steps;
+    out->d_loss = ((double)a[ST_LOSS_REAL] + a[ST_LOSS_FAKE]) * k;
+    out->g_loss = a[ST_LOSS_G] * k;
+    out->d_real = a[ST_D_REAL] * k;
+    out->d_fake = a[ST_D_FAKE] * k;
+    out->d_fake_after = a[ST_D_FAKE_AFTER] * k;
+    tr->acc_steps = 0;
+    return gc_fill(&tr->acc, 0);
+}
+
+gc_status gc_trainer_sample_fixed(gc_trainer *tr, int n, float *out)
+{
+    gc_rng rng = {.seed = tr->st.fixed_seed, .offset = 0};
+    return gc_gan_sample(&tr->gan, &rng, n, out);
+}
