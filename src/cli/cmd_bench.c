@@ -1,6 +1,7 @@
 /* src/cli/cmd_bench.c - `gancl bench ops`: GFLOP/s of GEMM and of the
  * seed DCGAN's layers (batch 64 by default), forward and backward, on one
- * device or all of them.  `gancl bench train` lives in bench_train.c.
+ * device or all of them.  `gancl bench train` and `gancl bench fid` live in
+ * bench_train.c and bench_fid.c.
  *
  * Each figure is the median of several timed windows; a window repeats the
  * op until it has run for at least --window seconds, and is closed by
@@ -293,10 +294,11 @@ static int bench_ops(gc_cli *cli, int argc, char **argv)
 int gc_cmd_bench(gc_cli *cli, int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        printf("usage: gancl bench ops|train [OPTIONS]   (gancl bench ops --help)\n");
+        printf("usage: gancl bench ops|train|fid [OPTIONS]   (gancl bench ops --help)\n");
         return argc < 2 ? 2 : 0;
     }
     if (!strcmp(argv[1], "ops")) return bench_ops(cli, argc - 1, argv + 1);
     if (!strcmp(argv[1], "train")) return gc_cmd_bench_train(cli, argc - 1, argv + 1);
-    return gc_cli_usage_error("bench: unknown benchmark '%s' (ops or train)", argv[1]);
+    if (!strcmp(argv[1], "fid")) return gc_cmd_bench_fid(cli, argc - 1, argv + 1);
+    return gc_cli_usage_error("bench: unknown benchmark '%s' (ops, train or fid)", argv[1]);
 }

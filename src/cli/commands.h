@@ -25,6 +25,13 @@ int gc_cmd_sample(gc_cli *cli, int argc, char **argv);
 /* `gancl bench train` (src/cli/bench_train.c), called by gc_cmd_bench. */
 int gc_cmd_bench_train(gc_cli *cli, int argc, char **argv);
 
+/* `gancl fid` and `gancl fid-stats` (src/cli/cmd_fid.c). */
+int gc_cmd_fid(gc_cli *cli, int argc, char **argv);
+int gc_cmd_fid_stats(gc_cli *cli, int argc, char **argv);
+/* `gancl bench fid` (src/cli/bench_fid.c), called by gc_cmd_bench. */
+int gc_cmd_bench_fid(gc_cli *cli, int argc, char **argv);
+
+
 /* Opens the backend named by spec (a command's --device), else cli->device,
  * else the default.  On failure prints the error and returns the exit
  * code (non-zero). */

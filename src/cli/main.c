@@ -17,7 +17,10 @@ static void usage(FILE *f)
             "  list-devices [--json]   every OpenCL platform and device, plus 'cpu'\n"
             "  train [OPTIONS]         train a DCGAN (default: Fashion-MNIST)\n"
             "  sample [OPTIONS]        generate images from a checkpoint\n"
-            "  bench ops|train         measure GEMM/convolution GFLOP/s, training images/s\n"
+            "  fid A B [OPTIONS]       Frechet Inception Distance (pytorch-fid's) of two\n"
+            "                          image sets, statistics files or checkpoints\n"
+            "  fid-stats A --out F     save the FID statistics of an image set\n"
+            "  bench ops|train|fid     GEMM/convolution GFLOP/s, training or Inception images/s\n"
             "\n"
             "global options:\n"
             "  --device N|cpu          the device: a global index from list-devices, or the\n"
@@ -60,5 +63,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "bench")) return gc_cmd_bench(&cli, cargc, cargv);
     if (!strcmp(cmd, "train")) return gc_cmd_train(&cli, cargc, cargv);
     if (!strcmp(cmd, "sample")) return gc_cmd_sample(&cli, cargc, cargv);
+    if (!strcmp(cmd, "fid")) return gc_cmd_fid(&cli, cargc, cargv);
+    if (!strcmp(cmd, "fid-stats")) return gc_cmd_fid_stats(&cli, cargc, cargv);
     return gc_cli_usage_error("unknown command '%s' (see gancl --help)", cmd);
 }

@@ -1,0 +1,472 @@
+/* src/cli/cmd_fid.c - `gancl fid A B` and `gancl fid-stats A --out FILE`.
+ *
+ * An input is one of
+ *   - an IDX image file (raw or gzip), all of its images, gray;
+ *   - a folder of PNG images (*.png, sorted by name, as pytorch-fid lists
+ *     them), read as RGB as PIL's convert("RGB") does;
+ *   - FID statistics written by fid-stats (no network needed);
+ *   - a gancl training checkpoint: --n images from its generator, quantised
+ *     to 8 bits exactly as `gancl sample` writes them, so the number equals
+ *     pytorch-fid's on the saved PNGs.
+ * Pixels become floats b / 255 as torchvision's ToTensor makes them.
+ */
+#include <dirent.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/commands.h"
+#include "gancl/fid.h"
+#include "gancl/io.h"
+#include "gancl/train.h"
+#include "util/error.h"
+#include "util/fs.h"
+
+typedef enum { IN_IDX, IN_PNG, IN_STATS, IN_CHECKPOINT } input_kind;
+static const char *const kind_names[] = {"idx", "png-folder", "stats", "checkpoint"};
+
+typedef struct input {
+    const char *path;
+    input_kind kind;
+    gc_image_source src;
+    gc_fid_stats stats;
+    /* per kind */
+    gc_idx idx;
+    char **files;
+    int n_files;
+    gc_gan gan;
+    int gan_ready;
+    gc_rng rng;
+    float lo, hi, *scratch;
+} input;
+
+typedef struct options {
+    const char *weights, *device, *out;
+    int dims, dims_given, batch, json;
+    long long n, seed;
+    int n_given;
+} options;
+
+/* ---- image sources ------------------------------------------------------------------ */
+
+static gc_status read_idx(void *ctx, int64_t first, int n, float *out)
+{
+    const input *in = ctx;
+    const int64_t per = in->idx.h * in->idx.w;
+    const uint8_t *b = in->idx.data + first * per;
+    for (int64_t i = 0; i < n * per; i++)
+        out[i] = (float)b[i] / 255.0f;
+    return GC_OK;
+}
+
+static gc_status read_png(void *ctx, int64_t first, int n, float *out)
+{
+    const input *in = ctx;
+    const int64_t per = (int64_t)in->src.h * in->src.w;
+    for (int k = 0; k < n; k++) {
+        const char *path = in->files[first + k];
+        gc_image img;
+        GC_TRY(gc_png_read(path, 3, &img));
+        if (img.w != in->src.w || img.h != in->src.h) {
+            gc_status s = gc_error(GC_ERR_FORMAT,
+                                   "%s: %dx%d, but %s is %dx%d: the images of a folder must "
+                                   "have one size",
+                                   path, img.w, img.h, in->files[0], in->src.w, in->src.h);
+            gc_image_free(&img);
+            return s;
+        }
+        /* Interleaved RGB to planar. */
+        float *o = out + (int64_t)k * 3 * per;
+        for (int64_t p = 0; p < per; p++)
+            for (int c = 0; c < 3; c++)
+                o[c * per + p] = (float)img.data[p * 3 + c] / 255.0f;
+        gc_image_free(&img);
+    }
+    return GC_OK;
+}
+
+static gc_status read_generator(void *ctx, int64_t first, int n, float *out)
+{
+    input *in = ctx;
+    (void)first;
+    const int64_t m = (int64_t)n * in->src.c * in->src.h * in->src.w;
+    GC_TRY(gc_gan_sample(&in->gan, &in->rng, n, in->scratch));
+    /* The bytes `gancl sample` would write, read back as pytorch-fid would. */
+    for (int64_t i = 0; i < m; i++) {
+        float v = (in->scratch[i] - in->lo) / (in->hi - in->lo) * 255.0f;
+        float b = isnan(v) ? 0.0f : v <= 0 ? 0.0f : v >= 255 ? 255.0f : (float)lrintf(v);
+        out[i] = b / 255.0f;
+    }
+    return GC_OK;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int ends_with(const char *s, const char *tail)
+{
+    size_t n = strlen(s), t = strlen(tail);
+    return n >= t && !strcmp(s + n - t, tail);
+}
+
+static gc_status open_png_folder(input *in)
+{
+    DIR *d = opendir(in->path);
+    if (!d) return gc_error(GC_ERR_IO, "%s: cannot open the folder", in->path);
+    int cap = 0, others = 0;
+    struct dirent *e;
+    gc_status s = GC_OK;
+    static const char *const other_ext[] = {".bmp", ".jpg", ".jpeg", ".pgm",
+                                            ".ppm", ".tif", ".tiff", ".webp"};
+    while ((e = readdir(d)) && s == GC_OK) {
+        if (e->d_name[0] == '.') continue;
+        if (!ends_with(e->d_name, ".png")) {
+            for (size_t k = 0; k < sizeof other_ext / sizeof other_ext[0]; k++)
+                others += ends_with(e->d_name, other_ext[k]);
+            continue;
+        }
+        if (in->n_files == cap) {
+            cap = cap ? 2 * cap : 256;
+            char **f = realloc(in->files, sizeof(char *) * (size_t)cap);
+            if (!f) {
+                s = gc_error(GC_ERR_NOMEM, "out of memory listing %s", in->path);
+                break;
+            }
+            in->files = f;
+        }
+        size_t len = strlen(in->path) + strlen(e->d_name) + 2;
+        char *p = malloc(len);
+        if (!p) {
+            s = gc_error(GC_ERR_NOMEM, "out of memory listing %s", in->path);
+            break;
+        }
+        snprintf(p, len, "%s/%s", in->path, e->d_name);
+        in->files[in->n_files++] = p;
+    }
+    closedir(d);
+    if (s != GC_OK) return s;
+    /* pytorch-fid would read these too: say so rather than differ silently. */
+    if (others)
+        fprintf(stderr, "gancl: warning: %s: %d non-PNG images ignored (gancl reads .png only)\n",
+                in->path, others);
+    if (in->n_files == 0) return gc_error(GC_ERR_ARG, "%s: no .png images in the folder", in->path);
+    /* pytorch-fid takes sorted(path.glob('*.png')); sorting by full path
+     * within one folder sorts by name. */
+    qsort(in->files, (size_t)in->n_files, sizeof(char *), cmp_str);
+    gc_image first;
+    GC_TRY(gc_png_read(in->files[0], 3, &first));
+    in->src = (gc_image_source){in->n_files, 3, first.h, first.w, read_png, in};
+    gc_image_free(&first);
+    return GC_OK;
+}
+
+static gc_status open_checkpoint(input *in, gc_backend *be, const options *o)
+{
+    gc_train_config cfg;
+    GC_TRY(gc_checkpoint_config(in->path, &cfg));
+    const gc_gan_config *m = &cfg.model;
+    GC_TRY(gc_gan_init(&in->gan, be, m, o->batch < 2 ? 2 : o->batch));
+    in->gan_ready = 1;
+    GC_TRY(gc_checkpoint_load_gan(in->path, &in->gan, NULL));
+    gc_gan_pixel_range(m->kind, &in->lo, &in->hi);
+    in->rng = (gc_rng){.seed = (uint64_t)o->seed, .offset = 0};
+    in->scratch = malloc(sizeof(float) * (size_t)o->batch * m->channels * m->height * m->width);
+    if (!in->scratch) return gc_error(GC_ERR_NOMEM, "out of memory for a batch of samples");
+    in->src = (gc_image_source){-1, m->channels, m->height, m->width, read_generator, in};
+    return GC_OK;
+}
+
+/* Works out what path is and opens it (checkpoints need the backend). */
+static gc_status open_input(input *in, const char *path, gc_backend *be, const options *o)
+{
+    memset(in, 0, sizeof *in);
+    in->path = path;
+    if (gc_fs_is_dir(path)) {
+        in->kind = IN_PNG;
+        return open_png_folder(in);
+    }
+    FILE *f = fopen(path, "rb");
+    if (!f) return gc_error(GC_ERR_IO, "%s: no such file or folder", path);
+    unsigned char head[9] = {0};
+    size_t got = fread(head, 1, sizeof head, f);
+    fclose(f);
+    int is_idx = got >= 4 && ((head[0] == 0x1f && head[1] == 0x8b) ||
+                              (head[0] == 0 && head[1] == 0 && head[2] == 0x08));
+    int is_st = got == 9 && head[8] == '{';
+    if (is_idx) {
+        in->kind = IN_IDX;
+        GC_TRY(gc_idx_read(path, GC_IDX_IMAGES, &in->idx));
+        in->src = (gc_image_source){in->idx.n, 1, (int)in->idx.h, (int)in->idx.w, read_idx, in};
+        return GC_OK;
+    }
+    if (!is_st)
+        return gc_error(GC_ERR_FORMAT,
+                        "%s: not an IDX image file, a folder of PNGs, FID statistics or a "
+                        "gancl checkpoint",
+                        path);
+    gc_status s = gc_fid_stats_load(path, &in->stats, NULL);
+    if (s == GC_OK) {
+        in->kind = IN_STATS;
+        return GC_OK;
+    }
+    char stats_err[512];
+    snprintf(stats_err, sizeof stats_err, "%s", gc_last_error());
+    in->kind = IN_CHECKPOINT;
+    if (gc_checkpoint_config(path, &(gc_train_config){0}) != GC_OK)
+        return gc_error(GC_ERR_FORMAT, "%s (and not a gancl checkpoint either)", stats_err);
+    return open_checkpoint(in, be, o);
+}
+
+static void close_input(input *in)
+{
+    gc_idx_free(&in->idx);
+    for (int i = 0; i < in->n_files; i++)
+        free(in->files[i]);
+    free(in->files);
+    if (in->gan_ready) gc_gan_free(&in->gan);
+    free(in->scratch);
+    gc_fid_stats_free(&in->stats);
+}
+
+/* ---- progress ------------------------------------------------------------------------ */
+
+typedef struct progress {
+    const char *label;
+    double t0;
+    int tty;
+} progress;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void show_progress(void *ctx, int64_t done, int64_t total)
+{
+    progress *p = ctx;
+    double dt = now_s() - p->t0, rate = dt > 0 ? done / dt : 0;
+    if (p->tty) {
+        int width = 30, fill = (int)(width * done / (total ? total : 1));
+        fprintf(stderr, "\r%s [%.*s%*s] %" PRId64 "/%" PRId64 " images, %.1f img/s", p->label, fill,
+                "##############################", width - fill, "", done, total, rate);
+        if (done == total) fputc('\n', stderr);
+    } else if (done == total) {
+        fprintf(stderr, "gancl: %s: %" PRId64 " images in %.1f s (%.1f img/s)\n", p->label, total,
+                dt, rate);
+    }
+    fflush(stderr);
+}
+
+/* ---- shared flow ------------------------------------------------------------------------ */
+
+static void usage_fid(FILE *f)
+{
+    fprintf(f, "usage: gancl [--device N|cpu] fid A B [--weights FILE] [--dims 2048] [--batch 50]\n"
+               "                                [--n 10000] [--seed 1] [--json]\n"
+               "       gancl [--device N|cpu] fid-stats A --out STATS.safetensors [same options]\n"
+               "\n"
+               "Frechet Inception Distance between two image sets, equal to pytorch-fid's\n"
+               "(its Inception-v3 weights, 299x299 bilinear resize, pool3 features, FID with\n"
+               "a true matrix square root).  A and B are each\n"
+               "  an IDX image file (.gz or raw)    all of its images\n"
+               "  a folder of .png images          all of them, as RGB\n"
+               "  FID statistics from fid-stats    no network needed\n"
+               "  a gancl training checkpoint      --n images from its generator, quantised\n"
+               "                                   to 8 bits as `gancl sample` saves them\n"
+               "\n"
+               "  --weights FILE   Inception weights (default $GANCL_FID_WEIGHTS, else\n"
+               "                   ~/.cache/gancl/" GC_FID_WEIGHTS_NAME ");\n"
+               "                   convert pytorch-fid's .pth once with\n"
+               "                   tools/convert_fid_weights.py (README, 'FID weights')\n"
+               "  --dims D         64, 192, 768 or 2048 (pool3, the default): pytorch-fid's\n"
+               "                   feature layers; FIDs of different dims are not comparable\n"
+               "  --batch B        images per pass through Inception (default 50); batches\n"
+               "                   too big for the device are split automatically\n"
+               "  --n N            images generated from a checkpoint (default 10000); for a\n"
+               "                   data set, use only its first N images (default all)\n"
+               "  --seed S         noise seed for checkpoint samples (default 1)\n"
+               "  --json           print {\"fid\": ...} and details as JSON (fid only)\n"
+               "  --out FILE       fid-stats: where to write mu and sigma (safetensors)\n"
+               "  --device N|cpu   as the global option\n"
+               "\n"
+               "Fewer than 2048 images give a biased FID (a warning says so).\n");
+}
+
+static int parse(int argc, char **argv, options *o, const char **pos, int npos, int stats_cmd)
+{
+    static const struct option opts[] = {
+        {"weights", required_argument, 0, 'w'}, {"dims", required_argument, 0, 'D'},
+        {"batch", required_argument, 0, 'b'},   {"device", required_argument, 0, 'd'},
+        {"n", required_argument, 0, 'n'},       {"seed", required_argument, 0, 's'},
+        {"json", no_argument, 0, 'j'},          {"out", required_argument, 0, 'o'},
+        {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
+    const char *cmd = stats_cmd ? "fid-stats" : "fid";
+    *o = (options){
+        .dims = GC_FID_DEFAULT_DIMS, .batch = GC_FID_DEFAULT_BATCH, .n = 10000, .seed = 1};
+    long long v;
+    int c;
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        switch (c) {
+        case 'w': o->weights = optarg; break;
+        case 'D':
+            if (!gc_cli_parse_int("--dims", optarg, 1, 4096, &v)) return 2;
+            if (!gc_inception_valid_dims((int)v))
+                return gc_cli_usage_error("--dims: %lld is not one of 64, 192, 768, 2048", v);
+            o->dims = (int)v;
+            o->dims_given = 1;
+            break;
+        case 'b':
+            if (!gc_cli_parse_int("--batch", optarg, 1, 4096, &v)) return 2;
+            o->batch = (int)v;
+            break;
+        case 'd': o->device = optarg; break;
+        case 'n':
+            if (!gc_cli_parse_int("--n", optarg, 2, (long long)1 << 40, &v)) return 2;
+            o->n = v;
+            o->n_given = 1;
+            break;
+        case 's':
+            if (!gc_cli_parse_int("--seed", optarg, 0, INT64_MAX, &v)) return 2;
+            o->seed = v;
+            break;
+        case 'j': o->json = 1; break;
+        case 'o': o->out = optarg; break;
+        case 'h': usage_fid(stdout); return -1;
+        case ':': return gc_cli_usage_error("%s: %s needs a value", cmd, argv[optind - 1]);
+        default:
+            return gc_cli_usage_error("%s: unknown option '%s' (see gancl %s --help)", cmd,
+                                      argv[optind - 1], cmd);
+        }
+    }
+    if (argc - optind != npos)
+        return gc_cli_usage_error("%s: expected %d input%s (see gancl %s --help)", cmd, npos,
+                                  npos > 1 ? "s" : "", cmd);
+    for (int i = 0; i < npos; i++)
+        pos[i] = argv[optind + i];
+    if (stats_cmd && !o->out) return gc_cli_usage_error("fid-stats: --out FILE is required");
+    if (!stats_cmd && o->out) return gc_cli_usage_error("fid: --out belongs to fid-stats");
+    if (stats_cmd && o->json) return gc_cli_usage_error("fid-stats: --json belongs to fid");
+    return 0;
+}
+
+/* Statistics of every input that is not already statistics. */
+static gc_status compute_all(input *ins, int count, const options *o, gc_backend *be,
+                             char *weights_used, size_t wn)
+{
+    int dims = o->dims;
+    for (int i = 0; i < count; i++)
+        if (ins[i].kind == IN_STATS) {
+            if (!o->dims_given) dims = ins[i].stats.dims;
+            if (ins[i].stats.dims != dims)
+                return gc_error(GC_ERR_ARG, "%s: statistics of %d dims, but --dims is %d%s",
+                                ins[i].path, ins[i].stats.dims, dims,
+                                o->dims_given ? "" : " (taken from the other input)");
+        }
+    gc_inception *net = NULL;
+    for (int i = 0; i < count; i++) {
+        input *in = &ins[i];
+        if (in->kind == IN_STATS) continue;
+        if (!net) {
+            GC_TRY(gc_fid_weights_path(o->weights, weights_used, wn));
+            GC_TRY(gc_inception_load(be, weights_used, dims, o->batch, &net));
+        }
+        int64_t limit = in->kind == IN_CHECKPOINT ? o->n : o->n_given ? o->n : 0;
+        progress p = {in->path, now_s(), isatty(STDERR_FILENO)};
+        gc_status s = gc_fid_compute_stats(net, &in->src, limit, show_progress, &p, &in->stats);
+        if (s != GC_OK) {
+            if (p.tty) fputc('\n', stderr);
+            gc_inception_free(net);
+            return gc_error_prefix(s, "%s", in->path);
+        }
+    }
+    gc_inception_free(net);
+    return GC_OK;
+}
+
+static void json_string(const char *s)
+{
+    putchar('"');
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            printf("\\%c", c);
+        else if (c < 0x20)
+            printf("\\u%04x", c);
+        else
+            putchar(c);
+    }
+    putchar('"');
+}
+
+static int run(gc_cli *cli, int argc, char **argv, int stats_cmd)
+{
+    options o;
+    const char *pos[2];
+    int npos = stats_cmd ? 1 : 2;
+    int rc = parse(argc, argv, &o, pos, npos, stats_cmd);
+    if (rc) return rc < 0 ? 0 : rc;
+
+    gc_backend *be;
+    rc = gc_cli_open_backend(cli, o.device, &be);
+    if (rc) return rc;
+    input ins[2];
+    memset(ins, 0, sizeof ins);
+    char weights[1024] = "";
+    gc_status s = GC_OK;
+    int opened = 0;
+    for (; opened < npos && s == GC_OK; opened++)
+        s = open_input(&ins[opened], pos[opened], be, &o);
+    if (s == GC_OK && stats_cmd && ins[0].kind == IN_STATS)
+        s = gc_error(GC_ERR_ARG, "%s: already FID statistics", pos[0]);
+    if (s == GC_OK) s = compute_all(ins, npos, &o, be, weights, sizeof weights);
+    if (s == GC_OK && stats_cmd) {
+        char source[1200];
+        snprintf(source, sizeof source, "%s:%s", kind_names[ins[0].kind], pos[0]);
+        s = gc_fid_stats_save(o.out, &ins[0].stats, source);
+        if (s == GC_OK)
+            printf("wrote FID statistics of %" PRId64 " images (%d dims) to %s\n",
+                   ins[0].stats.count, ins[0].stats.dims, o.out);
+    } else if (s == GC_OK) {
+        double fid;
+        s = gc_fid(&ins[0].stats, &ins[1].stats, &fid);
+        if (s == GC_OK && o.json) {
+            printf("{\"fid\": %.6f, \"dims\": %d, \"device\": ", fid, ins[0].stats.dims);
+            json_string(gc_backend_name(be));
+            printf(", \"weights\": ");
+            json_string(weights);
+            for (int i = 0; i < 2; i++) {
+                printf(", \"%s\": {\"path\": ", i ? "b" : "a");
+                json_string(pos[i]);
+                printf(", \"kind\": \"%s\", \"count\": %" PRId64 "}", kind_names[ins[i].kind],
+                       ins[i].stats.count);
+            }
+            printf("}\n");
+        } else if (s == GC_OK) {
+            printf("FID: %.4f\n", fid);
+        }
+    }
+    if (s != GC_OK) rc = gc_cli_fail(s);
+    for (int i = 0; i < opened; i++)
+        close_input(&ins[i]);
+    gc_backend_free(be);
+    return rc;
+}
+
+int gc_cmd_fid(gc_cli *cli, int argc, char **argv)
+{
+    return run(cli, argc, argv, 0);
+}
+
+int gc_cmd_fid_stats(gc_cli *cli, int argc, char **argv)
+{
+    return run(cli, argc, argv, 1);
+}
