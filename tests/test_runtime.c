@@ -5,10 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "backend/backend.h"
 #include "backend/opencl/cl_internal.h"
+#include "gancl/io.h"
 #include "test_support.h"
 #include "util/fs.h"
 
@@ -157,6 +159,90 @@ START_TEST(kernel_cache_hit_and_corruption)
 }
 END_TEST
 
+/* Runs a shell command line, returning its exit status and (up to n bytes
+ * of) its combined output. */
+static int run_capture(const char *cmdline, char *out, size_t n)
+{
+    char full[4096];
+    snprintf(full, sizeof full, "%s 2>&1", cmdline);
+    FILE *p = popen(full, "r");
+    ck_assert_ptr_nonnull(p);
+    size_t got = fread(out, 1, n - 1, p);
+    out[got] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* An ICD loader with no driver: everything runs on cpu, with a notice. */
+START_TEST(no_opencl_platform_falls_back_to_cpu)
+{
+    char dir[] = "/tmp/gancl-noicd-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char cmd[1024], out[8192];
+    snprintf(cmd, sizeof cmd, "OCL_ICD_VENDORS=%s %s list-devices", dir, GANCL_BINARY);
+    ck_assert_int_eq(run_capture(cmd, out, sizeof out), 0);
+    ck_assert_msg(strstr(out, "no OpenCL platform"), "%s", out);
+    ck_assert_msg(strstr(out, "cpu"), "%s", out);
+
+    /* Asking for an OpenCL device: exit 2, one line naming the choices. */
+    snprintf(cmd, sizeof cmd, "OCL_ICD_VENDORS=%s %s --device 0 bench ops", dir, GANCL_BINARY);
+    ck_assert_int_eq(run_capture(cmd, out, sizeof out), 2);
+    ck_assert_msg(strstr(out, "valid choices: cpu") && strchr(out, '\n') == out + strlen(out) - 1,
+                  "%s", out);
+
+    /* No choice at all: the CPU reference, and a notice saying why. */
+    uint8_t pixels[4 * 8 * 8];
+    for (size_t i = 0; i < sizeof pixels; i++) pixels[i] = (uint8_t)(i * 37);
+    gc_idx images = {.kind = GC_IDX_IMAGES, .data = pixels, .n = 4, .h = 8, .w = 8};
+    char data[256];
+    snprintf(data, sizeof data, "%s/tiny.idx", dir);
+    GT_OK(gc_idx_write(data, &images, 0));
+    snprintf(cmd, sizeof cmd,
+             "OCL_ICD_VENDORS=%s GANCL_DEVICE= %s train --model seed --data %s --batch 2 "
+             "--steps 1 --out %s/run",
+             dir, GANCL_BINARY, data, dir);
+    ck_assert_int_eq(run_capture(cmd, out, sizeof out), 0);
+    ck_assert_msg(strstr(out, "running on the CPU reference backend"), "%s", out);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+/* GANCL_KERNEL_DIR: kernels read from disk; a broken kernel gives the build
+ * log and a one-line error, not a crash. */
+START_TEST(kernel_dir_from_disk_and_build_failure)
+{
+    if (!have_opencl()) gt_skip_no_opencl("kernel_dir_from_disk_and_build_failure");
+    setenv("GANCL_NO_CACHE", "1", 1);
+    setenv("GANCL_KERNEL_DIR", GANCL_SOURCE_DIR "/cl", 1);
+    gc_backend *be = NULL;
+    GT_OK(gc_backend_init("0", &be));
+    gc_backend_free(be);
+
+    char dir[] = "/tmp/gancl-kdir-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "cp %s/cl/*.cl %s/ && echo 'this is not OpenCL C;' >> %s/common.cl",
+             GANCL_SOURCE_DIR, dir, dir);
+    ck_assert_int_eq(system(cmd), 0);
+    setenv("GANCL_KERNEL_DIR", dir, 1);
+    be = NULL;
+    ck_assert_int_eq(gc_backend_init("0", &be), GC_ERR_DEVICE);
+    ck_assert_ptr_null(be);
+    ck_assert_msg(strstr(gc_last_error(), "build log"), "%s", gc_last_error());
+
+    snprintf(cmd, sizeof cmd, "%s/nowhere", dir);
+    setenv("GANCL_KERNEL_DIR", cmd, 1);
+    ck_assert_int_ne(gc_backend_init("0", &be), GC_OK);
+    ck_assert_msg(strstr(gc_last_error(), "GANCL_KERNEL_DIR"), "%s", gc_last_error());
+
+    unsetenv("GANCL_KERNEL_DIR");
+    unsetenv("GANCL_NO_CACHE");
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("runtime");
@@ -166,6 +252,8 @@ static Suite *suite(void)
     tcase_add_test(tc, default_honours_environment);
     tcase_add_test(tc, allocation_above_device_limit_is_refused);
     tcase_add_test(tc, kernel_cache_hit_and_corruption);
+    tcase_add_test(tc, no_opencl_platform_falls_back_to_cpu);
+    tcase_add_test(tc, kernel_dir_from_disk_and_build_failure);
     suite_add_tcase(s, tc);
     return s;
 }
