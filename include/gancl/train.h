@@ -26,6 +26,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "gancl/fid.h"
 #include "gancl/models.h"
 
 #ifdef __cplusplus
@@ -44,6 +45,10 @@ typedef struct gc_train_config {
     int64_t max_steps;    /* 0: no limit */
     int64_t sample_every; /* 0: once per epoch only */
     int64_t log_every;
+    int64_t fid_every;      /* FID after every this many epochs; 0: never */
+    int64_t fid_n;          /* generated samples per FID (10000) */
+    int fid_dims;           /* Inception features: 64, 192, 768 or 2048 (the default) */
+    char fid_weights[1024]; /* Inception weights; "": gc_fid_weights_path's lookup */
 } gc_train_config;
 
 gc_train_config gc_train_default_config(gc_model_kind kind);
@@ -141,6 +146,76 @@ gc_status gc_loss_log_add(gc_loss_log *log, int64_t step, int64_t epoch, const g
 /* Redraws dir/losses.png. */
 gc_status gc_loss_log_plot(const gc_loss_log *log);
 void gc_loss_log_close(gc_loss_log *log);
+
+/* ---- FID during training (gc_train_fid) and its log: fid.csv, fid.png -------
+ *
+ * The statistics of the training images are computed once per data file
+ * and dims and cached in <cache>/fid-stats/ (see gc_fs_cache_dir), keyed by
+ * the file's real path, size and modification time.  Each evaluation draws
+ * n samples from G in evaluation mode with noise from a stream of its own
+ * (the same noise every time, derived from the run's fixed-noise seed), so
+ * training's streams, parameters and running statistics are untouched: a
+ * run with FID ends bit for bit where the same run without it ends.
+ * Samples are rounded to 8 bits as `gancl sample` writes them, so the
+ * number is pytorch-fid's on the saved images.  Images go through Inception
+ * `batch` at a time (GC_FID_DEFAULT_BATCH when 0).
+ *
+ *     gc_train_fid *fid;
+ *     gc_train_fid_init(&tr, NULL, "train-images-idx3-ubyte.gz", 2048, 0, NULL, NULL, &fid);
+ *     ... after an epoch:
+ *     double v;
+ *     gc_train_fid_eval(fid, &tr, 10000, NULL, NULL, &v);
+ *     gc_train_fid_free(fid);
+ */
+typedef struct gc_train_fid gc_train_fid;
+
+/* Called after each batch of an evaluation; a non-zero return stops it
+ * with GC_ERR_INTERRUPTED. */
+typedef int (*gc_train_fid_progress_fn)(void *ctx, int64_t done, int64_t total);
+
+/* Finds the weights (gc_fid_weights_path(weights): GC_ERR_IO with a
+ * one-line message when there are none), builds Inception on tr's backend
+ * and loads the statistics of tr's images from the cache, or computes them
+ * (reporting to progress) and writes the cache.  data_path names the file
+ * the images came from, for the cache key; NULL computes them every time.
+ * tr must outlive the evaluator; its images are read only here. */
+gc_status gc_train_fid_init(const gc_trainer *tr, const char *weights, const char *data_path,
+                            int dims, int batch, gc_fid_progress_fn progress, void *progress_ctx,
+                            gc_train_fid **out);
+/* FID of n (>= 2) samples of tr's G against the training images. */
+gc_status gc_train_fid_eval(gc_train_fid *f, gc_trainer *tr, int64_t n,
+                            gc_train_fid_progress_fn progress, void *progress_ctx, double *fid);
+void gc_train_fid_free(gc_train_fid *f);
+/* The cache file of the training statistics ("" without data_path), and
+ * whether init found them there. */
+const char *gc_train_fid_cache_file(const gc_train_fid *f);
+int gc_train_fid_from_cache(const gc_train_fid *f);
+/* The weights file in use. */
+const char *gc_train_fid_weights(const gc_train_fid *f);
+/* The seed of the evaluation noise: the samples are those of successive
+ * gc_gan_sample(&tr->gan, &rng, b, ...) calls with rng = {seed, 0} and b the
+ * init batch (the last call takes the rest). */
+uint64_t gc_train_fid_seed(const gc_trainer *tr);
+
+/* fid.csv ("epoch,step,fid,n,dims", rewritten atomically on every row) and
+ * fid.png (FID against epoch, one line per feature dims). */
+typedef struct gc_fid_log {
+    char csv_path[4096], png_path[4096];
+    int64_t n, cap;
+    double *epoch, *fid;
+    int64_t *step, *count;
+    int *dims;
+} gc_fid_log;
+
+/* Opens dir/fid.csv.  When keep_until >= 0 (a resumed run), rows up to
+ * that step are kept and later ones dropped (plot redrawn when rows
+ * remain); otherwise the file starts afresh with its header. */
+gc_status gc_fid_log_open(gc_fid_log *log, const char *dir, int64_t keep_until);
+/* Adds a row, rewrites fid.csv and redraws fid.png. */
+gc_status gc_fid_log_add(gc_fid_log *log, int64_t epoch, int64_t step, double fid, int64_t n,
+                         int dims);
+gc_status gc_fid_log_plot(const gc_fid_log *log);
+void gc_fid_log_close(gc_fid_log *log);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,6 @@
 /* src/cli/cmd_train.c - `gancl train`: flags, the run folder, the training
- * loop with its progress line, sample grids, the loss log, checkpoints, and
- * a clean stop on SIGINT/SIGTERM. */
+ * loop with its progress line, sample grids, the loss log, FID every few
+ * epochs, checkpoints, and a clean stop on SIGINT/SIGTERM. */
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "gancl/fid.h"
 #include "gancl/io.h"
 #include "gancl/train.h"
 #include "util/fs.h"
@@ -50,17 +51,29 @@ static void help(FILE *f)
             "  --sample-every N     also write a sample grid every N steps\n"
             "  --log-every N        losses to losses.csv (and a log line when stdout is not a\n"
             "                       terminal) every N steps (default 50)\n"
+            "  --fid-every N        FID of generated samples against the training set after\n"
+            "                       every N epochs, into fid.csv and fid.png (0: none, the\n"
+            "                       default); the training set's statistics are computed\n"
+            "                       once and cached; without Inception weights a notice\n"
+            "                       says so and training goes on (README, 'FID')\n"
+            "  --fid-n N            samples per FID (default 10000; below 2048 the FID is\n"
+            "                       biased)\n"
+            "  --fid-dims D         Inception features: 64, 192, 768 or 2048 (default)\n"
+            "  --fid-weights FILE   Inception weights, kept for --resume (default\n"
+            "                       $GANCL_FID_WEIGHTS, else\n"
+            "                       ~/.cache/gancl/" GC_FID_WEIGHTS_NAME ")\n"
             "  --resume DIR         continue the run in DIR from its checkpoint; only\n"
-            "                       --epochs, --steps, --data, --device, --sample-every and\n"
-            "                       --log-every may be given with it\n"
+            "                       --epochs, --steps, --data, --device, --sample-every,\n"
+            "                       --log-every and the --fid-* flags may be given with it\n"
             "\n"
             "The run folder gets samples/epoch-NNNN.png (an 8x8 grid from fixed noise after\n"
             "each epoch; samples/step-NNNNNNN.png with --sample-every and at a stop between\n"
-            "epochs), losses.csv and losses.png, and checkpoint.safetensors after each epoch\n"
-            "and at the end.  Samples use G in evaluation mode: BatchNorm normalises with its\n"
-            "running statistics, so a grid does not disturb training.  Ctrl-C (or SIGTERM)\n"
-            "finishes the step, writes a checkpoint and exits 130 (143); --resume continues\n"
-            "exactly where it stopped.\n",
+            "epochs), losses.csv and losses.png, fid.csv and fid.png with --fid-every, and\n"
+            "checkpoint.safetensors after each epoch and at the end.  Samples and FID use G\n"
+            "in evaluation mode (BatchNorm normalises with its running statistics) and noise\n"
+            "of their own, so they do not disturb training: a run with them ends with the\n"
+            "same weights as one without.  Ctrl-C (or SIGTERM) finishes the step, writes a\n"
+            "checkpoint and exits 130 (143); --resume continues exactly where it stopped.\n",
             DEFAULT_DATA);
 }
 
@@ -82,13 +95,17 @@ enum {
     OPT_SAMPLE,
     OPT_LOG,
     OPT_RESUME,
+    OPT_FID_EVERY,
+    OPT_FID_N,
+    OPT_FID_DIMS,
+    OPT_FID_WEIGHTS,
     OPT_HELP
 };
 
 typedef struct train_args {
     gc_train_config cfg;
-    const char *data, *out, *resume, *device;
-    int epochs_set, steps_set, seed_set, log_set;
+    const char *data, *out, *resume, *device, *fid_weights;
+    int epochs_set, steps_set, seed_set, log_set, fid_every_set, fid_n_set, fid_dims_set;
     char model_flag[32]; /* the first flag --resume cannot take, for the message */
 } train_args;
 
@@ -111,6 +128,10 @@ static int parse_args(int argc, char **argv, train_args *a)
                                          {"sample-every", required_argument, 0, OPT_SAMPLE},
                                          {"log-every", required_argument, 0, OPT_LOG},
                                          {"resume", required_argument, 0, OPT_RESUME},
+                                         {"fid-every", required_argument, 0, OPT_FID_EVERY},
+                                         {"fid-n", required_argument, 0, OPT_FID_N},
+                                         {"fid-dims", required_argument, 0, OPT_FID_DIMS},
+                                         {"fid-weights", required_argument, 0, OPT_FID_WEIGHTS},
                                          {"help", no_argument, 0, OPT_HELP},
                                          {0, 0, 0, 0}};
     gc_model_kind kind = GC_MODEL_DCGAN;
@@ -183,6 +204,27 @@ static int parse_args(int argc, char **argv, train_args *a)
             c->log_every = v, a->log_set = 1;
             continue;
         case OPT_RESUME: a->resume = optarg; continue;
+        /* FID settings do not change training: a resumed run may change them. */
+        case OPT_FID_EVERY:
+            if (!gc_cli_parse_int("--fid-every", optarg, 0, 1000000, &v)) return 2;
+            c->fid_every = v, a->fid_every_set = 1;
+            continue;
+        case OPT_FID_N:
+            if (!gc_cli_parse_int("--fid-n", optarg, 2, (long long)1 << 40, &v)) return 2;
+            c->fid_n = v, a->fid_n_set = 1;
+            continue;
+        case OPT_FID_DIMS:
+            if (!gc_cli_parse_int("--fid-dims", optarg, 1, 4096, &v)) return 2;
+            if (!gc_inception_valid_dims((int)v))
+                return gc_cli_usage_error("--fid-dims: %lld is not one of 64, 192, 768, 2048", v);
+            c->fid_dims = (int)v, a->fid_dims_set = 1;
+            continue;
+        case OPT_FID_WEIGHTS:
+            if (!*optarg) return gc_cli_usage_error("--fid-weights: empty path");
+            if (strlen(optarg) >= sizeof c->fid_weights)
+                return gc_cli_usage_error("--fid-weights: path too long");
+            a->fid_weights = optarg;
+            continue;
         case 'h':
         case OPT_HELP: help(stdout); return -1;
         case ':': return gc_cli_usage_error("train: %s needs a value", flag);
@@ -225,6 +267,10 @@ static void install_handlers(void)
 typedef struct run {
     gc_trainer tr;
     gc_loss_log log;
+    gc_train_fid *fid; /* NULL: no FID in this run */
+    gc_fid_log fid_log;
+    double last_fid;
+    int have_fid;
     char dir[PATH_MAX], ckpt[PATH_MAX + 32];
     int64_t total; /* the step to stop at */
     int tty;
@@ -264,9 +310,11 @@ static void print_progress(run *r, int final_line)
     if (r->last.steps)
         snprintf(losses, sizeof losses, "  D %.4f  G %.4f  D(x) %.3f  D(G(z)) %.3f", r->last.d_loss,
                  r->last.g_loss, r->last.d_real, r->last.d_fake);
-    printf("%sepoch %" PRId64 "%s  step %" PRId64 "/%" PRId64 "  %.0f img/s  ETA %s%s%s",
+    char fid[48] = "";
+    if (r->have_fid) snprintf(fid, sizeof fid, "  FID %.2f", r->last_fid);
+    printf("%sepoch %" PRId64 "%s  step %" PRId64 "/%" PRId64 "  %.0f img/s  ETA %s%s%s%s",
            r->tty ? "\r\033[K" : "", st->epoch + 1, epochs, st->step, r->total, rate, eta, losses,
-           r->tty && !final_line ? "" : "\n");
+           fid, r->tty && !final_line ? "" : "\n");
     fflush(stdout);
     r->t_draw = now;
 }
@@ -301,6 +349,106 @@ static int log_stats(run *r)
     return 0;
 }
 
+/* ---- FID ------------------------------------------------------------------------ */
+
+static void real_stats_progress(void *ctx, int64_t done, int64_t total)
+{
+    const run *r = ctx;
+    if (!r->tty) return;
+    printf("\r\033[KFID: statistics of the training set: %" PRId64 "/%" PRId64 " images%s", done,
+           total, done == total ? "\n" : "");
+    fflush(stdout);
+}
+
+static int eval_progress(void *ctx, int64_t done, int64_t total)
+{
+    const run *r = ctx;
+    if (r->tty) {
+        printf("\r\033[KFID: %" PRId64 "/%" PRId64 " samples", done, total);
+        fflush(stdout);
+    }
+    return stop_signal != 0;
+}
+
+/* Where gc_fid_weights_path looks when no --fid-weights is given, for the
+ * notice that there is nothing there. */
+static void default_weights_place(char *buf, size_t n)
+{
+    const char *env = getenv("GANCL_FID_WEIGHTS");
+    char dir[PATH_MAX];
+    if (env && *env)
+        snprintf(buf, n, "%s ($GANCL_FID_WEIGHTS)", env);
+    else if (gc_fs_cache_dir(dir, sizeof dir) == GC_OK)
+        snprintf(buf, n, "%s/%s", dir, GC_FID_WEIGHTS_NAME);
+    else
+        snprintf(buf, n, "the cache folder (%s)", gc_last_error());
+}
+
+/* Builds the evaluator when the run asks for FID and weights exist; with
+ * none, says so once and lets training go on. */
+static int setup_fid(run *r, const train_args *a)
+{
+    const gc_train_config *c = &r->tr.cfg;
+    if (!c->fid_every) return 0;
+    char wpath[1024], place[PATH_MAX + 64];
+    const char *given = c->fid_weights[0] ? c->fid_weights : NULL;
+    if (gc_fid_weights_path(given, wpath, sizeof wpath) != GC_OK) {
+        if (a->fid_weights)
+            return gc_cli_usage_error("--fid-weights: %s is not a file", a->fid_weights);
+        /* A path recorded by the run may be gone (another machine): say so
+         * and go on, as with no weights at all. */
+        if (given)
+            snprintf(place, sizeof place, "%s (--fid-weights of this run)", given);
+        else
+            default_weights_place(place, sizeof place);
+        fprintf(stderr,
+                "gancl: FID skipped: no Inception weights at %s; see README 'FID' to get them "
+                "(or pass --fid-weights FILE); training goes on\n",
+                place);
+        return 0;
+    }
+    printf("FID after every %" PRId64 " epoch%s: %" PRId64 " samples, %d dims, weights %s\n",
+           c->fid_every, c->fid_every == 1 ? "" : "s", c->fid_n, c->fid_dims, wpath);
+    fflush(stdout);
+    int batch = c->fid_n < GC_FID_DEFAULT_BATCH ? (int)c->fid_n : GC_FID_DEFAULT_BATCH;
+    gc_status s = gc_train_fid_init(&r->tr, wpath, c->data, c->fid_dims, batch, real_stats_progress,
+                                    r, &r->fid);
+    if (s == GC_OK) {
+        s = gc_fid_log_open(&r->fid_log, r->dir, a->resume ? r->tr.st.step : -1);
+        if (s != GC_OK) {
+            gc_train_fid_free(r->fid);
+            r->fid = NULL;
+        }
+    }
+    return s == GC_OK ? 0 : gc_cli_fail(s);
+}
+
+/* After a checkpoint, so that a failing or interrupted evaluation costs no
+ * training. */
+static int eval_fid(run *r)
+{
+    gc_trainer *tr = &r->tr;
+    const gc_train_config *c = &tr->cfg;
+    int64_t epoch = tr->st.epoch + 1;
+    double t0 = now_s(), fid;
+    gc_status s = gc_train_fid_eval(r->fid, tr, c->fid_n, eval_progress, r, &fid);
+    if (s == GC_ERR_INTERRUPTED) {
+        printf("%sepoch %" PRId64 ": FID skipped (interrupted)\n", r->tty ? "\r\033[K" : "", epoch);
+        return 0;
+    }
+    if (s == GC_OK) s = gc_fid_log_add(&r->fid_log, epoch, tr->st.step, fid, c->fid_n, c->fid_dims);
+    if (s != GC_OK) {
+        if (r->tty) printf("\n");
+        return gc_cli_fail(s);
+    }
+    r->last_fid = fid, r->have_fid = 1;
+    printf("%sepoch %" PRId64 "  step %" PRId64 "  FID %.4f  (%" PRId64
+           " samples, %d dims, %.1f s)\n",
+           r->tty ? "\r\033[K" : "", epoch, tr->st.step, fid, c->fid_n, c->fid_dims, now_s() - t0);
+    fflush(stdout);
+    return 0;
+}
+
 static int checkpoint(run *r)
 {
     gc_status s = gc_trainer_save(&r->tr, r->ckpt);
@@ -330,6 +478,9 @@ static int loop(run *r)
         if (epoch_done) {
             snprintf(name, sizeof name, "epoch-%04" PRId64 ".png", tr->st.epoch + 1);
             if ((rc = write_grid(r, name)) || (rc = checkpoint(r))) return rc;
+            if (r->fid && (tr->st.epoch + 1) % c->fid_every == 0 && !stop_signal &&
+                (rc = eval_fid(r)))
+                return rc;
         }
         /* Images/s and the ETA count training only, not samples and checkpoints. */
         t_io = now_s() - t_io;
@@ -357,6 +508,18 @@ static int load_data(const char *path, int is_default, gc_idx *idx)
     return s == GC_OK ? 0 : gc_cli_fail(s);
 }
 
+/* The checkpoint keeps --fid-weights for --resume, made absolute so that a
+ * run resumed from another folder finds it. */
+static void record_weights(gc_train_config *c, const char *path)
+{
+    char real[PATH_MAX];
+    const char *p = realpath(path, real) && strlen(real) < sizeof c->fid_weights ? real : path;
+    size_t n = strlen(p);
+    if (n >= sizeof c->fid_weights) n = sizeof c->fid_weights - 1; /* parse_args refused these */
+    memcpy(c->fid_weights, p, n);
+    c->fid_weights[n] = '\0';
+}
+
 /* Picks the run folder and the configuration: fresh from flags, or from the
  * checkpoint of --resume with the flags that may change. */
 static int prepare(train_args *a, run *r)
@@ -379,6 +542,10 @@ static int prepare(train_args *a, run *r)
         if (c->sample_every) saved.sample_every = c->sample_every;
         if (a->log_set) saved.log_every = c->log_every;
         if (a->data) snprintf(saved.data, sizeof saved.data, "%s", a->data);
+        if (a->fid_every_set) saved.fid_every = c->fid_every;
+        if (a->fid_n_set) saved.fid_n = c->fid_n;
+        if (a->fid_dims_set) saved.fid_dims = c->fid_dims;
+        if (a->fid_weights) record_weights(&saved, a->fid_weights);
         *c = saved;
         return 0;
     }
@@ -397,6 +564,29 @@ static int prepare(train_args *a, run *r)
                                   r->dir, r->dir);
     if (!a->seed_set) c->seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 16);
     snprintf(c->data, sizeof c->data, "%s", a->data ? a->data : DEFAULT_DATA);
+    if (a->fid_weights) record_weights(c, a->fid_weights);
+    return 0;
+}
+
+/* Once the run's configuration is known (a resumed run brings its own). */
+static int check_fid_flags(const train_args *a)
+{
+    const gc_train_config *c = &a->cfg;
+    if (a->fid_weights && !gc_fs_is_file(a->fid_weights))
+        return gc_cli_usage_error("--fid-weights: %s is not a file", a->fid_weights);
+    if (!c->fid_every) {
+        const char *flag = a->fid_n_set      ? "--fid-n"
+                           : a->fid_dims_set ? "--fid-dims"
+                           : a->fid_weights  ? "--fid-weights"
+                                             : NULL;
+        if (flag) return gc_cli_usage_error("train: %s needs --fid-every N", flag);
+        return 0;
+    }
+    if (c->fid_dims == 2048 && c->fid_n < GC_FID_MIN_SAMPLES)
+        fprintf(stderr,
+                "gancl: warning: --fid-n %" PRId64 " with 2048 dims: fewer than %d samples, so "
+                "the covariance is rank-deficient and the FID biased upwards (10000 is usual)\n",
+                c->fid_n, GC_FID_MIN_SAMPLES);
     return 0;
 }
 
@@ -421,7 +611,7 @@ int gc_cmd_train(gc_cli *cli, int argc, char **argv)
     gc_backend *be = NULL;
     gc_status s;
     int trainer_up = 0, log_up = 0;
-    if ((rc = prepare(&a, r))) goto done;
+    if ((rc = prepare(&a, r)) || (rc = check_fid_flags(&a))) goto done;
     gc_train_config *c = &a.cfg;
     if ((rc = load_data(c->data, !a.data && !a.resume, &idx))) goto done;
     if (!a.resume) c->model.height = (int)idx.h, c->model.width = (int)idx.w;
@@ -469,6 +659,7 @@ int gc_cmd_train(gc_cli *cli, int argc, char **argv)
         goto done;
     }
     r->tty = isatty(STDOUT_FILENO);
+    if ((rc = setup_fid(r, &a))) goto done;
     r->t_start = r->t_log = now_s();
     r->step_start = r->step_log = r->tr.st.step;
     install_handlers();
@@ -481,6 +672,8 @@ int gc_cmd_train(gc_cli *cli, int argc, char **argv)
                r->dir, r->ckpt);
     }
 done:
+    if (r->fid) gc_fid_log_close(&r->fid_log);
+    gc_train_fid_free(r->fid);
     if (log_up) gc_loss_log_close(&r->log);
     if (trainer_up) gc_trainer_free(&r->tr);
     if (be) gc_backend_free(be);

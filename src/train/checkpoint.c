@@ -136,6 +136,10 @@ static char *config_json(const gc_train_config *c)
     cJSON_AddNumberToObject(o, "steps", (double)c->max_steps);
     cJSON_AddNumberToObject(o, "sample_every", (double)c->sample_every);
     cJSON_AddNumberToObject(o, "log_every", (double)c->log_every);
+    cJSON_AddNumberToObject(o, "fid_every", (double)c->fid_every);
+    cJSON_AddNumberToObject(o, "fid_n", (double)c->fid_n);
+    cJSON_AddNumberToObject(o, "fid_dims", c->fid_dims);
+    cJSON_AddStringToObject(o, "fid_weights", c->fid_weights);
     char *s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return s;
@@ -149,6 +153,18 @@ static int json_int(const cJSON *o, const char *key, int64_t lo, int64_t hi, int
     if (x < lo || x > hi) return 0;
     *out = x;
     return 1;
+}
+
+/* An integer that checkpoints from before it existed lack: absent gives
+ * the default, present must be valid. */
+static int json_opt_int(const cJSON *o, const char *key, int64_t lo, int64_t hi, int64_t def,
+                        int64_t *out)
+{
+    if (!cJSON_GetObjectItemCaseSensitive(o, key)) {
+        *out = def;
+        return 1;
+    }
+    return json_int(o, key, lo, hi, out);
 }
 
 static int json_float(const cJSON *o, const char *key, float *out)
@@ -174,10 +190,12 @@ static gc_status parse_config(const char *path, const char *json, gc_train_confi
 {
     memset(c, 0, sizeof *c);
     cJSON *o = json ? cJSON_Parse(json) : NULL;
-    int64_t latent, gw, dw, ch, h, w, batch;
+    int64_t latent, gw, dw, ch, h, w, batch, fid_dims;
+    const gc_train_config def = gc_train_default_config(GC_MODEL_DCGAN);
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(o, "model");
     const cJSON *seed = cJSON_GetObjectItemCaseSensitive(o, "seed");
     const cJSON *data = cJSON_GetObjectItemCaseSensitive(o, "data");
+    const cJSON *fid_weights = cJSON_GetObjectItemCaseSensitive(o, "fid_weights");
     int ok = cJSON_IsObject(o) && cJSON_IsString(model) &&
              gc_model_parse(model->valuestring, &c->model.kind) &&
              json_int(o, "latent", 1, 1 << 20, &latent) &&
@@ -191,11 +209,19 @@ static gc_status parse_config(const char *path, const char *json, gc_train_confi
              json_int(o, "epochs", 0, INT64_C(1) << 52, &c->epochs) &&
              json_int(o, "steps", 0, INT64_C(1) << 52, &c->max_steps) &&
              json_int(o, "sample_every", 0, INT64_C(1) << 52, &c->sample_every) &&
-             json_int(o, "log_every", 0, INT64_C(1) << 52, &c->log_every);
+             json_int(o, "log_every", 0, INT64_C(1) << 52, &c->log_every) &&
+             json_opt_int(o, "fid_every", 0, INT64_C(1) << 52, 0, &c->fid_every) &&
+             json_opt_int(o, "fid_n", 2, INT64_C(1) << 52, def.fid_n, &c->fid_n) &&
+             json_opt_int(o, "fid_dims", 1, 1 << 16, def.fid_dims, &fid_dims) &&
+             gc_inception_valid_dims((int)fid_dims) &&
+             (!fid_weights || (cJSON_IsString(fid_weights) &&
+                               strlen(fid_weights->valuestring) < sizeof c->fid_weights));
     if (ok) {
         c->model.latent = (int)latent, c->model.g_width = (int)gw, c->model.d_width = (int)dw;
         c->model.channels = (int)ch, c->model.height = (int)h, c->model.width = (int)w;
         c->batch = (int)batch;
+        c->fid_dims = (int)fid_dims;
+        if (fid_weights) strcpy(c->fid_weights, fid_weights->valuestring);
         strcpy(c->data, data->valuestring);
     }
     cJSON_Delete(o);

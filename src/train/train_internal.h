@@ -7,4 +7,9 @@
 /* Rebuilds tr->perm for the epoch in progress from tr->st's shuffle state. */
 void gc_trainer_shuffle(gc_trainer *tr);
 
+/* The seed of stream `stream` of a run seed (splitmix64): cfg.seed gives
+ * streams 1 (initialisation) to 4 (fixed noise); fixed_seed gives 1 (FID
+ * samples). */
+uint64_t gc_train_derive_seed(uint64_t seed, uint64_t stream);
+
 #endif

@@ -24,11 +24,13 @@ gc_train_config gc_train_default_config(gc_model_kind kind)
                              .eps = 1e-8f,
                              .seed = 1,
                              .epochs = 25,
-                             .log_every = 50};
+                             .log_every = 50,
+                             .fid_n = 10000,
+                             .fid_dims = GC_FID_DEFAULT_DIMS};
 }
 
 /* Independent streams of one run seed: splitmix64 of (seed, stream). */
-static uint64_t derive_seed(uint64_t seed, uint64_t stream)
+uint64_t gc_train_derive_seed(uint64_t seed, uint64_t stream)
 {
     uint64_t z = seed + stream * 0x9E3779B97F4A7C15ull;
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -84,9 +86,9 @@ gc_status gc_trainer_init(gc_trainer *tr, gc_backend *be, const gc_train_config 
     tr->images = images;
     tr->n_images = n;
     tr->steps_per_epoch = n / cfg->batch;
-    tr->st.noise = (gc_rng){.seed = derive_seed(cfg->seed, 2), .offset = 0};
-    tr->st.shuffle_seed = derive_seed(cfg->seed, 3);
-    tr->st.fixed_seed = derive_seed(cfg->seed, 4);
+    tr->st.noise = (gc_rng){.seed = gc_train_derive_seed(cfg->seed, 2), .offset = 0};
+    tr->st.shuffle_seed = gc_train_derive_seed(cfg->seed, 3);
+    tr->st.fixed_seed = gc_train_derive_seed(cfg->seed, 4);
 
     int64_t b = cfg->batch, pix = (int64_t)h * w, latent = cfg->model.latent;
     tr->perm = malloc((size_t)n * sizeof *tr->perm);
@@ -112,7 +114,7 @@ gc_status gc_trainer_init(gc_trainer *tr, gc_backend *be, const gc_train_config 
     tr->z = gc_tensor_2d(be, tr->work, off, b, latent), off += (size_t)(b * latent);
     tr->dlogits = gc_tensor_2d(be, tr->work, off, b, 1), off += (size_t)b;
     tr->prob = gc_tensor_2d(be, tr->work, off, b, 1);
-    if ((s = gc_gan_init_params(&tr->gan, derive_seed(cfg->seed, 1))) ||
+    if ((s = gc_gan_init_params(&tr->gan, gc_train_derive_seed(cfg->seed, 1))) ||
         (s = gc_fill(&tr->stats, 0)) || (s = gc_fill(&tr->acc, 0))) {
         gc_trainer_free(tr);
         return s;

@@ -1,0 +1,215 @@
+/* src/train/train_fid.c - FID during training: Inception on the training
+ * backend, the training set's statistics cached per data file and dims,
+ * and evaluations of G's samples from a noise stream of their own.
+ *
+ * gc_fid_monitor does the same for any image source; the trainer keeps its
+ * own loop so that an evaluation can be stopped by a signal between batches
+ * and so that the warning about few samples, which gc_fid_compute_stats
+ * repeats on every call, is said once by the command line instead. */
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "gancl/train.h"
+#include "train/train_internal.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/log.h"
+
+struct gc_train_fid {
+    gc_inception *net;
+    gc_fid_stats real;
+    int batch, from_cache;
+    char cache[PATH_MAX + 64];
+    char weights[1024];
+    float *raw, *images, *feat; /* batch images (model range, then [0, 1]), batch x dims */
+};
+
+/* The real images as Inception wants them: bytes / 255, as torchvision's
+ * ToTensor makes them. */
+typedef struct real_ctx {
+    const gc_trainer *tr;
+} real_ctx;
+
+static gc_status read_real(void *ctx, int64_t first, int n, float *out)
+{
+    const gc_trainer *tr = ((const real_ctx *)ctx)->tr;
+    const int64_t per = (int64_t)tr->cfg.model.height * tr->cfg.model.width;
+    const uint8_t *b = tr->images + first * per;
+    for (int64_t i = 0; i < (int64_t)n * per; i++)
+        out[i] = (float)b[i] / 255.0f;
+    return GC_OK;
+}
+
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+    return h;
+}
+
+/* The cache file and the description stored in it, from what identifies the
+ * data: its real path, size and modification time, and the image count and
+ * size the trainer took from it. */
+static gc_status cache_key(const gc_trainer *tr, const char *data_path, int dims, char *path,
+                           size_t pn, char *id, size_t idn)
+{
+    char real[PATH_MAX], dir[PATH_MAX];
+    struct stat st;
+    if (!realpath(data_path, real) || stat(real, &st) != 0)
+        return gc_error(GC_ERR_IO, "%s: cannot stat the training data for the FID cache",
+                        data_path);
+    snprintf(id, idn, "gancl-train idx %s size %lld mtime %lld.%09ld images %lldx%dx%d dims %d",
+             real, (long long)st.st_size, (long long)st.st_mtim.tv_sec, (long)st.st_mtim.tv_nsec,
+             (long long)tr->n_images, tr->cfg.model.height, tr->cfg.model.width, dims);
+    GC_TRY(gc_fs_cache_dir(dir, sizeof dir));
+    if ((size_t)snprintf(path, pn, "%s/fid-stats/%016" PRIx64 "-%d.safetensors", dir, fnv1a(id),
+                         dims) >= pn)
+        return gc_error(GC_ERR_ARG, "%s: cache path too long", dir);
+    char sub[PATH_MAX + 16];
+    snprintf(sub, sizeof sub, "%s/fid-stats", dir);
+    return gc_fs_mkdirs(sub);
+}
+
+/* The cached statistics when they are those of this data; 0 otherwise. */
+static int load_cached(gc_train_fid *f, const char *id, int dims, int64_t count)
+{
+    if (!gc_fs_is_file(f->cache)) return 0;
+    char *src = NULL;
+    if (gc_fid_stats_load(f->cache, &f->real, &src) != GC_OK) {
+        GC_WARN("ignoring the FID statistics cache: %s", gc_last_error());
+        return 0;
+    }
+    int ok = f->real.dims == dims && f->real.count == count && src && !strcmp(src, id);
+    free(src);
+    if (!ok) {
+        /* A hash collision, or a file edited by hand. */
+        GC_INFO("FID statistics in %s are for other data; recomputing", f->cache);
+        gc_fid_stats_free(&f->real);
+    }
+    return ok;
+}
+
+gc_status gc_train_fid_init(const gc_trainer *tr, const char *weights, const char *data_path,
+                            int dims, int batch, gc_fid_progress_fn progress, void *progress_ctx,
+                            gc_train_fid **out)
+{
+    *out = NULL;
+    if (!gc_inception_valid_dims(dims))
+        return gc_error(GC_ERR_ARG, "FID: %d is not one of 64, 192, 768, 2048 dims", dims);
+    if (batch <= 0) batch = GC_FID_DEFAULT_BATCH;
+    gc_train_fid *f = calloc(1, sizeof *f);
+    if (!f) return gc_error(GC_ERR_NOMEM, "FID: out of memory");
+    f->batch = batch;
+    gc_status s = gc_fid_weights_path(weights, f->weights, sizeof f->weights);
+    const gc_gan_config *m = &tr->cfg.model;
+    const size_t per = (size_t)m->channels * m->height * m->width;
+    if (s == GC_OK) {
+        f->raw = malloc(sizeof(float) * per * (size_t)batch);
+        f->images = malloc(sizeof(float) * per * (size_t)batch);
+        f->feat = malloc(sizeof(float) * (size_t)dims * (size_t)batch);
+        if (!f->raw || !f->images || !f->feat)
+            s = gc_error(GC_ERR_NOMEM, "FID: out of memory for a batch");
+    }
+    if (s == GC_OK) s = gc_inception_load(tr->be, f->weights, dims, batch, &f->net);
+    char id[PATH_MAX + 256] = "";
+    if (s == GC_OK && data_path)
+        s = cache_key(tr, data_path, dims, f->cache, sizeof f->cache, id, sizeof id);
+    if (s == GC_OK && data_path && load_cached(f, id, dims, tr->n_images)) {
+        f->from_cache = 1;
+        GC_DEBUG("FID: statistics of the training set from the cache %s", f->cache);
+    } else if (s == GC_OK) {
+        real_ctx rc = {tr};
+        gc_image_source src = {tr->n_images, 1, m->height, m->width, read_real, &rc};
+        GC_INFO("FID: computing the statistics of the training set (%lld images, %d dims)%s%s",
+                (long long)tr->n_images, dims, data_path ? "; cached in " : "", f->cache);
+        s = gc_fid_compute_stats(f->net, &src, 0, progress, progress_ctx, &f->real);
+        if (s == GC_OK && data_path) {
+            gc_status w = gc_fid_stats_save(f->cache, &f->real, id);
+            if (w != GC_OK) GC_WARN("could not cache the FID statistics: %s", gc_last_error());
+        }
+    }
+    if (s != GC_OK) {
+        gc_train_fid_free(f);
+        return s;
+    }
+    *out = f;
+    return GC_OK;
+}
+
+uint64_t gc_train_fid_seed(const gc_trainer *tr)
+{
+    return gc_train_derive_seed(tr->st.fixed_seed, 1);
+}
+
+gc_status gc_train_fid_eval(gc_train_fid *f, gc_trainer *tr, int64_t n,
+                            gc_train_fid_progress_fn progress, void *progress_ctx, double *fid)
+{
+    if (n < 2) return gc_error(GC_ERR_ARG, "FID needs at least 2 samples (got %lld)", (long long)n);
+    const gc_gan_config *m = &tr->cfg.model;
+    const int64_t per = (int64_t)m->channels * m->height * m->width;
+    const int dims = gc_inception_dims(f->net);
+    float lo, hi;
+    gc_gan_pixel_range(m->kind, &lo, &hi);
+    /* A fresh copy of the stream each time: every evaluation sees the same
+     * noise, and no training stream moves. */
+    gc_rng rng = {.seed = gc_train_fid_seed(tr), .offset = 0};
+    gc_fid_accum *acc;
+    GC_TRY(gc_fid_accum_init(dims, &acc));
+    gc_status s = GC_OK;
+    for (int64_t done = 0; done < n && s == GC_OK;) {
+        int b = n - done < f->batch ? (int)(n - done) : f->batch;
+        s = gc_gan_sample(&tr->gan, &rng, b, f->raw);
+        /* The bytes `gancl sample` would write, read back as pytorch-fid would. */
+        for (int64_t i = 0; s == GC_OK && i < b * per; i++) {
+            float v = (f->raw[i] - lo) / (hi - lo) * 255.0f;
+            float q = isnan(v) ? 0.0f : v <= 0 ? 0.0f : v >= 255 ? 255.0f : (float)lrintf(v);
+            f->images[i] = q / 255.0f;
+        }
+        if (s == GC_OK)
+            s = gc_inception_features(f->net, f->images, b, m->channels, m->height, m->width,
+                                      f->feat);
+        if (s != GC_OK) break;
+        gc_fid_accum_add(acc, f->feat, b);
+        done += b;
+        if (progress && progress(progress_ctx, done, n))
+            s = done < n ? gc_error(GC_ERR_INTERRUPTED, "FID evaluation interrupted") : GC_OK;
+    }
+    gc_fid_stats fake = {0};
+    if (s == GC_OK) s = gc_fid_accum_stats(acc, &fake);
+    gc_fid_accum_free(acc);
+    if (s == GC_OK) s = gc_fid(&f->real, &fake, fid);
+    gc_fid_stats_free(&fake);
+    return s;
+}
+
+const char *gc_train_fid_cache_file(const gc_train_fid *f)
+{
+    return f->cache;
+}
+
+int gc_train_fid_from_cache(const gc_train_fid *f)
+{
+    return f->from_cache;
+}
+
+const char *gc_train_fid_weights(const gc_train_fid *f)
+{
+    return f->weights;
+}
+
+void gc_train_fid_free(gc_train_fid *f)
+{
+    if (!f) return;
+    gc_inception_free(f->net);
+    gc_fid_stats_free(&f->real);
+    free(f->raw);
+    free(f->images);
+    free(f->feat);
+    free(f);
+}
