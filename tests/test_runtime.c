@@ -192,7 +192,8 @@ START_TEST(no_opencl_platform_falls_back_to_cpu)
 
     /* No choice at all: the CPU reference, and a notice saying why. */
     uint8_t pixels[4 * 8 * 8];
-    for (size_t i = 0; i < sizeof pixels; i++) pixels[i] = (uint8_t)(i * 37);
+    for (size_t i = 0; i < sizeof pixels; i++)
+        pixels[i] = (uint8_t)(i * 37);
     gc_idx images = {.kind = GC_IDX_IMAGES, .data = pixels, .n = 4, .h = 8, .w = 8};
     char data[256];
     snprintf(data, sizeof data, "%s/tiny.idx", dir);
@@ -258,4 +259,7 @@ static Suite *suite(void)
     return s;
 }
 
-int main(void) { return gt_run_suite(suite()); }
+int main(void)
+{
+    return gt_run_suite(suite());
+}

@@ -80,9 +80,8 @@ gc_status gc_conv2d_forward(const gc_tensor *y, const gc_tensor *x, const gc_ten
 gc_status gc_conv2d_backward(const gc_tensor *dx /* or NULL */, const gc_tensor *dw,
                              const gc_tensor *db /* or NULL */, const gc_tensor *dy,
                              const gc_tensor *x, const gc_tensor *w, const gc_conv_params *p);
-gc_status gc_conv_transpose2d_forward(const gc_tensor *y, const gc_tensor *x,
-                                      const gc_tensor *w, const gc_tensor *b /* or NULL */,
-                                      const gc_conv_params *p);
+gc_status gc_conv_transpose2d_forward(const gc_tensor *y, const gc_tensor *x, const gc_tensor *w,
+                                      const gc_tensor *b /* or NULL */, const gc_conv_params *p);
 gc_status gc_conv_transpose2d_backward(const gc_tensor *dx /* or NULL */, const gc_tensor *dw,
                                        const gc_tensor *db /* or NULL */, const gc_tensor *dy,
                                        const gc_tensor *x, const gc_tensor *w,
@@ -99,8 +98,8 @@ typedef enum gc_act {
     GC_ACT_TANH,
 } gc_act;
 gc_status gc_act_forward(const gc_tensor *y, const gc_tensor *x, gc_act act, float slope);
-gc_status gc_act_backward(const gc_tensor *dx, const gc_tensor *dy, const gc_tensor *y,
-                          gc_act act, float slope);
+gc_status gc_act_backward(const gc_tensor *dx, const gc_tensor *dy, const gc_tensor *y, gc_act act,
+                          float slope);
 
 /* ---- batchnorm2d over (N, H, W) per channel --------------------------
  * Training: normalises with the batch mean and biased variance, saves mean
@@ -111,16 +110,15 @@ gc_status gc_act_backward(const gc_tensor *dx, const gc_tensor *dy, const gc_ten
 gc_status gc_batchnorm_forward_train(const gc_tensor *y, const gc_tensor *save_mean,
                                      const gc_tensor *save_invstd, const gc_tensor *x,
                                      const gc_tensor *gamma, const gc_tensor *beta,
-                                     const gc_tensor *running_mean,
-                                     const gc_tensor *running_var, float momentum, float eps);
-gc_status gc_batchnorm_forward_eval(const gc_tensor *y, const gc_tensor *x,
-                                    const gc_tensor *gamma, const gc_tensor *beta,
-                                    const gc_tensor *running_mean,
+                                     const gc_tensor *running_mean, const gc_tensor *running_var,
+                                     float momentum, float eps);
+gc_status gc_batchnorm_forward_eval(const gc_tensor *y, const gc_tensor *x, const gc_tensor *gamma,
+                                    const gc_tensor *beta, const gc_tensor *running_mean,
                                     const gc_tensor *running_var, float eps);
 gc_status gc_batchnorm_backward(const gc_tensor *dx, const gc_tensor *dgamma,
-                                const gc_tensor *dbeta, const gc_tensor *dy,
-                                const gc_tensor *x, const gc_tensor *gamma,
-                                const gc_tensor *save_mean, const gc_tensor *save_invstd);
+                                const gc_tensor *dbeta, const gc_tensor *dy, const gc_tensor *x,
+                                const gc_tensor *gamma, const gc_tensor *save_mean,
+                                const gc_tensor *save_invstd);
 
 /* ---- pooling ----------------------------------------------------------
  * Output size (H + 2*pad - kernel)/stride + 1 (floor).  Max pooling pads
@@ -133,14 +131,11 @@ typedef struct gc_pool_params {
     int pad_h, pad_w;
     int count_include_pad; /* avg only */
 } gc_pool_params;
-gc_status gc_max_pool2d_forward(const gc_tensor *y, const gc_tensor *x,
-                                const gc_pool_params *p);
+gc_status gc_max_pool2d_forward(const gc_tensor *y, const gc_tensor *x, const gc_pool_params *p);
 gc_status gc_max_pool2d_backward(const gc_tensor *dx, const gc_tensor *dy, const gc_tensor *x,
                                  const gc_pool_params *p);
-gc_status gc_avg_pool2d_forward(const gc_tensor *y, const gc_tensor *x,
-                                const gc_pool_params *p);
-gc_status gc_avg_pool2d_backward(const gc_tensor *dx, const gc_tensor *dy,
-                                 const gc_pool_params *p);
+gc_status gc_avg_pool2d_forward(const gc_tensor *y, const gc_tensor *x, const gc_pool_params *p);
+gc_status gc_avg_pool2d_backward(const gc_tensor *dx, const gc_tensor *dy, const gc_pool_params *p);
 /* y (N, C, 1, 1) = mean over H, W of x (N, C, H, W). */
 gc_status gc_global_avg_pool_forward(const gc_tensor *y, const gc_tensor *x);
 gc_status gc_global_avg_pool_backward(const gc_tensor *dx, const gc_tensor *dy);

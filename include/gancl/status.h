@@ -14,11 +14,11 @@ extern "C" {
 
 typedef enum gc_status {
     GC_OK = 0,
-    GC_ERR_ARG = 1,    /* a bad argument or flag value from the caller */
-    GC_ERR_IO = 2,     /* a file could not be opened, read or written */
-    GC_ERR_FORMAT = 3, /* a file's contents are malformed */
-    GC_ERR_DEVICE = 4, /* the OpenCL driver or device reported an error */
-    GC_ERR_NOMEM = 5,  /* an allocation (host or device) failed */
+    GC_ERR_ARG = 1,         /* a bad argument or flag value from the caller */
+    GC_ERR_IO = 2,          /* a file could not be opened, read or written */
+    GC_ERR_FORMAT = 3,      /* a file's contents are malformed */
+    GC_ERR_DEVICE = 4,      /* the OpenCL driver or device reported an error */
+    GC_ERR_NOMEM = 5,       /* an allocation (host or device) failed */
     GC_ERR_INTERRUPTED = 6, /* stopped by a signal */
 } gc_status;
 
@@ -33,10 +33,10 @@ const char *gc_status_name(gc_status s);
 #endif
 
 /* Evaluates a gc_status expression and returns it from the caller on failure. */
-#define GC_TRY(expr)                                                           \
-    do {                                                                       \
-        gc_status gc_try_s_ = (expr);                                          \
-        if (gc_try_s_ != GC_OK) return gc_try_s_;                              \
+#define GC_TRY(expr)                                                                               \
+    do {                                                                                           \
+        gc_status gc_try_s_ = (expr);                                                              \
+        if (gc_try_s_ != GC_OK) return gc_try_s_;                                                  \
     } while (0)
 
 #endif

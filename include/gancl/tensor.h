@@ -42,13 +42,12 @@ void gc_buffer_free(gc_backend *be, gc_buffer *buf);
 size_t gc_buffer_size(const gc_buffer *buf);
 
 /* A view of buf at float offset off.  dims has ndim entries. */
-gc_tensor gc_tensor_view(gc_backend *be, gc_buffer *buf, size_t off, int ndim,
-                         const int64_t *dims);
+gc_tensor gc_tensor_view(gc_backend *be, gc_buffer *buf, size_t off, int ndim, const int64_t *dims);
 /* Convenience views with explicit dimensions. */
 gc_tensor gc_tensor_1d(gc_backend *be, gc_buffer *buf, size_t off, int64_t n);
 gc_tensor gc_tensor_2d(gc_backend *be, gc_buffer *buf, size_t off, int64_t r, int64_t c);
-gc_tensor gc_tensor_4d(gc_backend *be, gc_buffer *buf, size_t off, int64_t n, int64_t c,
-                       int64_t h, int64_t w);
+gc_tensor gc_tensor_4d(gc_backend *be, gc_buffer *buf, size_t off, int64_t n, int64_t c, int64_t h,
+                       int64_t w);
 
 /* The same elements seen with another shape (numel must match). */
 gc_tensor gc_tensor_reshape(gc_tensor t, int ndim, const int64_t *dims);

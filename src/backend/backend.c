@@ -79,8 +79,9 @@ gc_status gc_backend_init(const char *spec, gc_backend **out)
         char choices[512];
         valid_choices(devs, n, choices, sizeof choices);
         free(devs);
-        return gc_error(GC_ERR_ARG, "%s: no device '%s'; valid choices: %s (see gancl list-devices)",
-                        origin, spec, choices);
+        return gc_error(GC_ERR_ARG,
+                        "%s: no device '%s'; valid choices: %s (see gancl list-devices)", origin,
+                        spec, choices);
     }
     free(devs);
     return gc_opencl_backend_init((int)idx, out);
@@ -91,13 +92,22 @@ void gc_backend_free(gc_backend *be)
     if (be) be->i->free(be);
 }
 
-const gc_device_info *gc_backend_device(const gc_backend *be) { return &be->device; }
+const gc_device_info *gc_backend_device(const gc_backend *be)
+{
+    return &be->device;
+}
 
-const char *gc_backend_name(const gc_backend *be) { return be->name; }
+const char *gc_backend_name(const gc_backend *be)
+{
+    return be->name;
+}
 
 int gc_backend_is_reference(const gc_backend *be)
 {
     return be->device.type == GC_DEVICE_CPU_REFERENCE;
 }
 
-gc_status gc_backend_sync(gc_backend *be) { return be->i->synchronize(be); }
+gc_status gc_backend_sync(gc_backend *be)
+{
+    return be->i->synchronize(be);
+}

@@ -25,8 +25,7 @@ struct gc_backend_i {
     void (*buffer_free)(gc_backend *be, gc_buffer *buf);
     gc_status (*buffer_write)(gc_backend *be, gc_buffer *buf, size_t off, const void *src,
                               size_t nbytes);
-    gc_status (*buffer_read)(gc_backend *be, gc_buffer *buf, size_t off, void *dst,
-                             size_t nbytes);
+    gc_status (*buffer_read)(gc_backend *be, gc_buffer *buf, size_t off, void *dst, size_t nbytes);
     gc_status (*synchronize)(gc_backend *be);
 
     /* Ops: same meaning and argument order as the public gc_* function of
@@ -45,8 +44,7 @@ struct gc_backend_i {
     gc_status (*conv2d_forward)(gc_t y, gc_t x, gc_t w, gc_t b, const gc_conv_params *p);
     gc_status (*conv2d_backward)(gc_t dx, gc_t dw, gc_t db, gc_t dy, gc_t x, gc_t w,
                                  const gc_conv_params *p);
-    gc_status (*conv_transpose2d_forward)(gc_t y, gc_t x, gc_t w, gc_t b,
-                                          const gc_conv_params *p);
+    gc_status (*conv_transpose2d_forward)(gc_t y, gc_t x, gc_t w, gc_t b, const gc_conv_params *p);
     gc_status (*conv_transpose2d_backward)(gc_t dx, gc_t dw, gc_t db, gc_t dy, gc_t x, gc_t w,
                                            const gc_conv_params *p);
 
@@ -54,12 +52,12 @@ struct gc_backend_i {
     gc_status (*act_backward)(gc_t dx, gc_t dy, gc_t y, gc_act act, float slope);
 
     gc_status (*batchnorm_forward_train)(gc_t y, gc_t save_mean, gc_t save_invstd, gc_t x,
-                                         gc_t gamma, gc_t beta, gc_t running_mean,
-                                         gc_t running_var, float momentum, float eps);
-    gc_status (*batchnorm_forward_eval)(gc_t y, gc_t x, gc_t gamma, gc_t beta,
-                                        gc_t running_mean, gc_t running_var, float eps);
-    gc_status (*batchnorm_backward)(gc_t dx, gc_t dgamma, gc_t dbeta, gc_t dy, gc_t x,
-                                    gc_t gamma, gc_t save_mean, gc_t save_invstd);
+                                         gc_t gamma, gc_t beta, gc_t running_mean, gc_t running_var,
+                                         float momentum, float eps);
+    gc_status (*batchnorm_forward_eval)(gc_t y, gc_t x, gc_t gamma, gc_t beta, gc_t running_mean,
+                                        gc_t running_var, float eps);
+    gc_status (*batchnorm_backward)(gc_t dx, gc_t dgamma, gc_t dbeta, gc_t dy, gc_t x, gc_t gamma,
+                                    gc_t save_mean, gc_t save_invstd);
 
     gc_status (*max_pool2d_forward)(gc_t y, gc_t x, const gc_pool_params *p);
     gc_status (*max_pool2d_backward)(gc_t dx, gc_t dy, gc_t x, const gc_pool_params *p);

@@ -42,8 +42,7 @@ int gc_cli_open_backend(gc_cli *cli, const char *spec, gc_backend **out)
     return s == GC_OK ? 0 : gc_cli_fail(s);
 }
 
-int gc_cli_parse_int(const char *flag, const char *s, long long lo, long long hi,
-                     long long *out)
+int gc_cli_parse_int(const char *flag, const char *s, long long lo, long long hi, long long *out)
 {
     char *end;
     errno = 0;

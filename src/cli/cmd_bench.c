@@ -89,16 +89,24 @@ static gc_status rand_tensor(gc_backend *be, int ndim, const int64_t *dims, gc_r
 
 static void free_case(bench_case *bc)
 {
-    for (int i = 0; i < 8; i++) gc_tensor_free(&bc->t[i]);
+    for (int i = 0; i < 8; i++)
+        gc_tensor_free(&bc->t[i]);
 }
 
-static gc_status setup_gemm(gc_backend *be, bench_case *bc, int64_t m, int64_t n, int64_t k,
-                            int ta, int tb, gc_rng *rng)
+static gc_status setup_gemm(gc_backend *be, bench_case *bc, int64_t m, int64_t n, int64_t k, int ta,
+                            int tb, gc_rng *rng)
 {
     bc->run = run_gemm;
     bc->flops = 2.0 * m * n * k;
-    bc->gemm = (gc_gemm_args){.trans_a = ta, .trans_b = tb, .m = m, .n = n, .k = k,
-                              .alpha = 1, .beta = 0, .lda = ta ? m : k, .ldb = tb ? k : n,
+    bc->gemm = (gc_gemm_args){.trans_a = ta,
+                              .trans_b = tb,
+                              .m = m,
+                              .n = n,
+                              .k = k,
+                              .alpha = 1,
+                              .beta = 0,
+                              .lda = ta ? m : k,
+                              .ldb = tb ? k : n,
                               .ldc = n};
     snprintf(bc->label, sizeof bc->label, "gemm %s%s M=%lld N=%lld K=%lld", ta ? "T" : "N",
              tb ? "T" : "N", (long long)m, (long long)n, (long long)k);
@@ -118,8 +126,8 @@ static gc_status setup_conv(gc_backend *be, bench_case *bc, int transposed, int 
     int64_t ow = transposed ? gc_conv_transpose_out_size(w, k, stride, pad, out_pad)
                             : gc_conv_out_size(w, k, stride, pad);
     bc->conv = p;
-    double macs = transposed ? (double)n * c * h * w * oc * k * k
-                             : (double)n * oc * oh * ow * c * k * k;
+    double macs =
+        transposed ? (double)n * c * h * w * oc * k * k : (double)n * oc * oh * ow * c * k * k;
     bc->flops = 2.0 * macs * (backward ? 2 : 1);
     bc->run = transposed ? (backward ? run_convt_bwd : run_convt_fwd)
                          : (backward ? run_conv_bwd : run_conv_fwd);
@@ -185,8 +193,8 @@ static gc_status bench_device(gc_backend *be, const bench_opts *o)
 {
     const int64_t b = o->batch;
     gc_rng rng = {.seed = 1, .offset = 0};
-    printf("\n%s — batch %d, median of %d windows of >= %.2f s\n", gc_backend_name(be),
-           o->batch, o->windows, o->window);
+    printf("\n%s — batch %d, median of %d windows of >= %.2f s\n", gc_backend_name(be), o->batch,
+           o->windows, o->window);
     printf("%-52s %12s %10s\n", "case", "ms/run", "GFLOP/s");
     for (int i = 0;; i++) {
         bench_case bc;
@@ -206,10 +214,18 @@ static gc_status bench_device(gc_backend *be, const bench_opts *o)
         case 10: s = setup_conv(be, &bc, 1, 1, "G.up1", b, 128, 7, 7, 64, 3, 2, 1, 1, &rng); break;
         case 11: s = setup_conv(be, &bc, 1, 0, "G.up2", b, 64, 14, 14, 1, 3, 2, 1, 1, &rng); break;
         case 12: s = setup_conv(be, &bc, 1, 1, "G.up2", b, 64, 14, 14, 1, 3, 2, 1, 1, &rng); break;
-        case 13: s = setup_conv(be, &bc, 0, 0, "D.conv1", b, 1, 28, 28, 64, 3, 2, 1, 0, &rng); break;
-        case 14: s = setup_conv(be, &bc, 0, 1, "D.conv1", b, 1, 28, 28, 64, 3, 2, 1, 0, &rng); break;
-        case 15: s = setup_conv(be, &bc, 0, 0, "D.conv2", b, 64, 14, 14, 128, 3, 2, 1, 0, &rng); break;
-        case 16: s = setup_conv(be, &bc, 0, 1, "D.conv2", b, 64, 14, 14, 128, 3, 2, 1, 0, &rng); break;
+        case 13:
+            s = setup_conv(be, &bc, 0, 0, "D.conv1", b, 1, 28, 28, 64, 3, 2, 1, 0, &rng);
+            break;
+        case 14:
+            s = setup_conv(be, &bc, 0, 1, "D.conv1", b, 1, 28, 28, 64, 3, 2, 1, 0, &rng);
+            break;
+        case 15:
+            s = setup_conv(be, &bc, 0, 0, "D.conv2", b, 64, 14, 14, 128, 3, 2, 1, 0, &rng);
+            break;
+        case 16:
+            s = setup_conv(be, &bc, 0, 1, "D.conv2", b, 64, 14, 14, 128, 3, 2, 1, 0, &rng);
+            break;
         case 17: s = setup_dense(be, &bc, 0, "D.fc", b, 7 * 7 * 128, 1, &rng); break;
         case 18: s = setup_dense(be, &bc, 1, "D.fc", b, 7 * 7 * 128, 1, &rng); break;
         default: return GC_OK;
@@ -263,7 +279,8 @@ static int bench_ops(gc_cli *cli, int argc, char **argv)
         default: return 2;
         }
     }
-    if (optind < argc) return gc_cli_usage_error("bench ops: unexpected argument '%s'", argv[optind]);
+    if (optind < argc)
+        return gc_cli_usage_error("bench ops: unexpected argument '%s'", argv[optind]);
 
     int count = 1;
     gc_device_info *devs = NULL;
@@ -277,8 +294,10 @@ static int bench_ops(gc_cli *cli, int argc, char **argv)
     for (int i = 0; i < count && rc == 0; i++) {
         char spec[16];
         if (all) {
-            if (i == 0) snprintf(spec, sizeof spec, "cpu");
-            else snprintf(spec, sizeof spec, "%d", devs[i - 1].index);
+            if (i == 0)
+                snprintf(spec, sizeof spec, "cpu");
+            else
+                snprintf(spec, sizeof spec, "%d", devs[i - 1].index);
         }
         gc_backend *be;
         rc = gc_cli_open_backend(cli, all ? spec : device, &be);

@@ -10,9 +10,12 @@ static void json_string(const char *s)
     putchar('"');
     for (; *s; s++) {
         unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\') printf("\\%c", ch);
-        else if (ch < 0x20) printf("\\u%04x", ch);
-        else putchar(ch);
+        if (ch == '"' || ch == '\\')
+            printf("\\%c", ch);
+        else if (ch < 0x20)
+            printf("\\u%04x", ch);
+        else
+            putchar(ch);
     }
     putchar('"');
 }
@@ -49,16 +52,15 @@ static void print_json(const gc_device_info *d, int n, const char *notice)
 
 static void print_table(const gc_device_info *d, int n, const char *notice)
 {
-    printf("%-5s %-11s %-24s %-36s %-16s %-18s %4s %10s %10s  %s\n", "index", "type",
-           "platform", "device", "vendor", "driver", "CUs", "memory", "max alloc",
-           "OpenCL C");
+    printf("%-5s %-11s %-24s %-36s %-16s %-18s %4s %10s %10s  %s\n", "index", "type", "platform",
+           "device", "vendor", "driver", "CUs", "memory", "max alloc", "OpenCL C");
     for (int i = 0; i < n; i++)
         printf("%-5d %-11s %-24.24s %-36.36s %-16.16s %-18.18s %4u %7.0f MiB %6.0f MiB  %s\n",
-               d[i].index, gc_device_type_name(d[i].type), d[i].platform, d[i].name,
-               d[i].vendor, d[i].driver_version, d[i].compute_units,
-               d[i].global_mem_bytes / 1048576.0, d[i].max_alloc_bytes / 1048576.0,
-               d[i].opencl_c_version);
-    printf("%-5s %-11s %-24s %-36s\n", "cpu", "reference", "gancl", "CPU reference backend (plain C)");
+               d[i].index, gc_device_type_name(d[i].type), d[i].platform, d[i].name, d[i].vendor,
+               d[i].driver_version, d[i].compute_units, d[i].global_mem_bytes / 1048576.0,
+               d[i].max_alloc_bytes / 1048576.0, d[i].opencl_c_version);
+    printf("%-5s %-11s %-24s %-36s\n", "cpu", "reference", "gancl",
+           "CPU reference backend (plain C)");
     if (notice) printf("note: %s\n", notice);
 }
 
@@ -69,22 +71,27 @@ int gc_cmd_list_devices(gc_cli *cli, int argc, char **argv)
         {"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     int json = 0, c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == 'j') json = 1;
+        if (c == 'j')
+            json = 1;
         else if (c == 'h') {
             printf("usage: gancl list-devices [--json]\n\n"
                    "Lists every OpenCL device of every platform with its global index (the N\n"
                    "of --device N), and the plain-C reference backend 'cpu'.\n");
             return 0;
-        } else return 2;
+        } else
+            return 2;
     }
-    if (optind < argc) return gc_cli_usage_error("list-devices: unexpected argument '%s'", argv[optind]);
+    if (optind < argc)
+        return gc_cli_usage_error("list-devices: unexpected argument '%s'", argv[optind]);
     gc_device_info *devs = NULL;
     int n = 0;
     const char *notice = NULL;
     gc_status s = gc_device_list(&devs, &n, &notice);
     if (s != GC_OK) return gc_cli_fail(s);
-    if (json) print_json(devs, n, notice);
-    else print_table(devs, n, notice);
+    if (json)
+        print_json(devs, n, notice);
+    else
+        print_table(devs, n, notice);
     free(devs);
     return 0;
 }

@@ -12,11 +12,14 @@
 #include "backend/backend.h"
 #include "util/error.h"
 
-#define CHECK(cond) GC_ASSERT(cond)
-#define SAME_BE(a, b) CHECK((a)->be == (b)->be)
+#define CHECK(cond)          GC_ASSERT(cond)
+#define SAME_BE(a, b)        CHECK((a)->be == (b)->be)
 #define DISPATCH(t, op, ...) ((t)->be->i->op(__VA_ARGS__))
 
-static int64_t numel(const gc_tensor *t) { return gc_tensor_numel(t); }
+static int64_t numel(const gc_tensor *t)
+{
+    return gc_tensor_numel(t);
+}
 
 int64_t gc_conv_out_size(int64_t in, int kernel, int stride, int pad)
 {
@@ -28,7 +31,10 @@ int64_t gc_conv_transpose_out_size(int64_t in, int kernel, int stride, int pad, 
     return (in - 1) * stride - 2 * (int64_t)pad + kernel + out_pad;
 }
 
-gc_status gc_fill(const gc_tensor *y, float value) { return DISPATCH(y, fill, y, value); }
+gc_status gc_fill(const gc_tensor *y, float value)
+{
+    return DISPATCH(y, fill, y, value);
+}
 
 gc_status gc_copy(const gc_tensor *y, const gc_tensor *x)
 {
@@ -66,8 +72,7 @@ gc_status gc_mean(const gc_tensor *y, const gc_tensor *x)
     return DISPATCH(y, sum, y, x, (float)(1.0 / (double)numel(x)));
 }
 
-gc_status gc_gemm(const gc_tensor *c, const gc_tensor *a, const gc_tensor *b,
-                  const gc_gemm_args *g)
+gc_status gc_gemm(const gc_tensor *c, const gc_tensor *a, const gc_tensor *b, const gc_gemm_args *g)
 {
     SAME_BE(c, a);
     SAME_BE(c, b);
@@ -126,10 +131,10 @@ static void check_conv(const gc_tensor *y, const gc_tensor *x, const gc_tensor *
     if (transposed) {
         CHECK(p->out_pad_h >= 0 && p->out_pad_h < p->stride_h);
         CHECK(p->out_pad_w >= 0 && p->out_pad_w < p->stride_w);
-        CHECK(GC_H(y) == gc_conv_transpose_out_size(GC_H(x), kh, p->stride_h, p->pad_h,
-                                                     p->out_pad_h));
-        CHECK(GC_W(y) == gc_conv_transpose_out_size(GC_W(x), kw, p->stride_w, p->pad_w,
-                                                     p->out_pad_w));
+        CHECK(GC_H(y) ==
+              gc_conv_transpose_out_size(GC_H(x), kh, p->stride_h, p->pad_h, p->out_pad_h));
+        CHECK(GC_W(y) ==
+              gc_conv_transpose_out_size(GC_W(x), kw, p->stride_w, p->pad_w, p->out_pad_w));
     } else {
         CHECK(GC_H(y) == gc_conv_out_size(GC_H(x), kh, p->stride_h, p->pad_h));
         CHECK(GC_W(y) == gc_conv_out_size(GC_W(x), kw, p->stride_w, p->pad_w));
@@ -155,18 +160,16 @@ gc_status gc_conv2d_backward(const gc_tensor *dx, const gc_tensor *dw, const gc_
     return DISPATCH(dy, conv2d_backward, dx, dw, db, dy, x, w, p);
 }
 
-gc_status gc_conv_transpose2d_forward(const gc_tensor *y, const gc_tensor *x,
-                                      const gc_tensor *w, const gc_tensor *b,
-                                      const gc_conv_params *p)
+gc_status gc_conv_transpose2d_forward(const gc_tensor *y, const gc_tensor *x, const gc_tensor *w,
+                                      const gc_tensor *b, const gc_conv_params *p)
 {
     check_conv(y, x, w, b, p, 1);
     return DISPATCH(y, conv_transpose2d_forward, y, x, w, b, p);
 }
 
 gc_status gc_conv_transpose2d_backward(const gc_tensor *dx, const gc_tensor *dw,
-                                       const gc_tensor *db, const gc_tensor *dy,
-                                       const gc_tensor *x, const gc_tensor *w,
-                                       const gc_conv_params *p)
+                                       const gc_tensor *db, const gc_tensor *dy, const gc_tensor *x,
+                                       const gc_tensor *w, const gc_conv_params *p)
 {
     check_conv(dy, x, w, db, p, 1);
     CHECK(gc_tensor_same_shape(dw, w));
@@ -183,8 +186,8 @@ gc_status gc_act_forward(const gc_tensor *y, const gc_tensor *x, gc_act act, flo
     return DISPATCH(y, act_forward, y, x, act, slope);
 }
 
-gc_status gc_act_backward(const gc_tensor *dx, const gc_tensor *dy, const gc_tensor *y,
-                          gc_act act, float slope)
+gc_status gc_act_backward(const gc_tensor *dx, const gc_tensor *dy, const gc_tensor *y, gc_act act,
+                          float slope)
 {
     SAME_BE(dx, dy);
     SAME_BE(dx, y);
@@ -208,35 +211,32 @@ static void check_bn(const gc_tensor *y, const gc_tensor *x, const gc_tensor *co
 gc_status gc_batchnorm_forward_train(const gc_tensor *y, const gc_tensor *save_mean,
                                      const gc_tensor *save_invstd, const gc_tensor *x,
                                      const gc_tensor *gamma, const gc_tensor *beta,
-                                     const gc_tensor *running_mean,
-                                     const gc_tensor *running_var, float momentum, float eps)
+                                     const gc_tensor *running_mean, const gc_tensor *running_var,
+                                     float momentum, float eps)
 {
-    check_bn(y, x,
-             (const gc_tensor *const[]){save_mean, save_invstd, gamma, beta, running_mean,
-                                        running_var},
-             6);
+    check_bn(
+        y, x,
+        (const gc_tensor *const[]){save_mean, save_invstd, gamma, beta, running_mean, running_var},
+        6);
     CHECK(numel(x) / GC_C(x) > 1); /* the unbiased variance needs two values */
     return DISPATCH(y, batchnorm_forward_train, y, save_mean, save_invstd, x, gamma, beta,
                     running_mean, running_var, momentum, eps);
 }
 
-gc_status gc_batchnorm_forward_eval(const gc_tensor *y, const gc_tensor *x,
-                                    const gc_tensor *gamma, const gc_tensor *beta,
-                                    const gc_tensor *running_mean,
+gc_status gc_batchnorm_forward_eval(const gc_tensor *y, const gc_tensor *x, const gc_tensor *gamma,
+                                    const gc_tensor *beta, const gc_tensor *running_mean,
                                     const gc_tensor *running_var, float eps)
 {
     check_bn(y, x, (const gc_tensor *const[]){gamma, beta, running_mean, running_var}, 4);
-    return DISPATCH(y, batchnorm_forward_eval, y, x, gamma, beta, running_mean, running_var,
-                    eps);
+    return DISPATCH(y, batchnorm_forward_eval, y, x, gamma, beta, running_mean, running_var, eps);
 }
 
 gc_status gc_batchnorm_backward(const gc_tensor *dx, const gc_tensor *dgamma,
-                                const gc_tensor *dbeta, const gc_tensor *dy,
-                                const gc_tensor *x, const gc_tensor *gamma,
-                                const gc_tensor *save_mean, const gc_tensor *save_invstd)
+                                const gc_tensor *dbeta, const gc_tensor *dy, const gc_tensor *x,
+                                const gc_tensor *gamma, const gc_tensor *save_mean,
+                                const gc_tensor *save_invstd)
 {
-    check_bn(dy, x, (const gc_tensor *const[]){dgamma, dbeta, gamma, save_mean, save_invstd},
-             5);
+    check_bn(dy, x, (const gc_tensor *const[]){dgamma, dbeta, gamma, save_mean, save_invstd}, 5);
     CHECK(gc_tensor_same_shape(dx, x));
     return DISPATCH(dy, batchnorm_backward, dx, dgamma, dbeta, dy, x, gamma, save_mean,
                     save_invstd);
@@ -257,8 +257,7 @@ static void check_pool(const gc_tensor *y, const gc_tensor *x, const gc_pool_par
     CHECK(GC_W(y) == gc_conv_out_size(GC_W(x), p->kernel_w, p->stride_w, p->pad_w));
 }
 
-gc_status gc_max_pool2d_forward(const gc_tensor *y, const gc_tensor *x,
-                                const gc_pool_params *p)
+gc_status gc_max_pool2d_forward(const gc_tensor *y, const gc_tensor *x, const gc_pool_params *p)
 {
     check_pool(y, x, p);
     return DISPATCH(y, max_pool2d_forward, y, x, p);
@@ -272,15 +271,13 @@ gc_status gc_max_pool2d_backward(const gc_tensor *dx, const gc_tensor *dy, const
     return DISPATCH(dx, max_pool2d_backward, dx, dy, x, p);
 }
 
-gc_status gc_avg_pool2d_forward(const gc_tensor *y, const gc_tensor *x,
-                                const gc_pool_params *p)
+gc_status gc_avg_pool2d_forward(const gc_tensor *y, const gc_tensor *x, const gc_pool_params *p)
 {
     check_pool(y, x, p);
     return DISPATCH(y, avg_pool2d_forward, y, x, p);
 }
 
-gc_status gc_avg_pool2d_backward(const gc_tensor *dx, const gc_tensor *dy,
-                                 const gc_pool_params *p)
+gc_status gc_avg_pool2d_backward(const gc_tensor *dx, const gc_tensor *dy, const gc_pool_params *p)
 {
     check_pool(dy, dx, p);
     return DISPATCH(dx, avg_pool2d_backward, dx, dy, p);
@@ -356,8 +353,7 @@ gc_status gc_bce_logits_forward(const gc_tensor *loss, const gc_tensor *z, float
     return DISPATCH(z, bce_logits_forward, loss, z, target);
 }
 
-gc_status gc_bce_logits_backward(const gc_tensor *dz, const gc_tensor *z, float target,
-                                 float scale)
+gc_status gc_bce_logits_backward(const gc_tensor *dz, const gc_tensor *z, float target, float scale)
 {
     CHECK(numel(dz) == numel(z));
     SAME_BE(dz, z);

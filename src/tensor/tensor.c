@@ -29,10 +29,12 @@ void gc_buffer_free(gc_backend *be, gc_buffer *buf)
     if (buf) be->i->buffer_free(be, buf);
 }
 
-size_t gc_buffer_size(const gc_buffer *buf) { return buf ? buf->nbytes : 0; }
+size_t gc_buffer_size(const gc_buffer *buf)
+{
+    return buf ? buf->nbytes : 0;
+}
 
-gc_tensor gc_tensor_view(gc_backend *be, gc_buffer *buf, size_t off, int ndim,
-                         const int64_t *dims)
+gc_tensor gc_tensor_view(gc_backend *be, gc_buffer *buf, size_t off, int ndim, const int64_t *dims)
 {
     GC_ASSERT(ndim >= 1 && ndim <= GC_MAX_DIMS);
     gc_tensor t = {.be = be, .buf = buf, .off = off, .ndim = ndim};
@@ -40,8 +42,9 @@ gc_tensor gc_tensor_view(gc_backend *be, gc_buffer *buf, size_t off, int ndim,
         t.shape[i] = i < ndim ? dims[i] : 1;
         GC_ASSERT(t.shape[i] >= 1);
     }
-    if (buf) GC_ASSERT_MSG((off + (size_t)gc_tensor_numel(&t)) * sizeof(float) <= buf->nbytes,
-                           "tensor view extends past the end of its buffer");
+    if (buf)
+        GC_ASSERT_MSG((off + (size_t)gc_tensor_numel(&t)) * sizeof(float) <= buf->nbytes,
+                      "tensor view extends past the end of its buffer");
     return t;
 }
 
@@ -55,8 +58,8 @@ gc_tensor gc_tensor_2d(gc_backend *be, gc_buffer *buf, size_t off, int64_t r, in
     return gc_tensor_view(be, buf, off, 2, (int64_t[]){r, c});
 }
 
-gc_tensor gc_tensor_4d(gc_backend *be, gc_buffer *buf, size_t off, int64_t n, int64_t c,
-                       int64_t h, int64_t w)
+gc_tensor gc_tensor_4d(gc_backend *be, gc_buffer *buf, size_t off, int64_t n, int64_t c, int64_t h,
+                       int64_t w)
 {
     return gc_tensor_view(be, buf, off, 4, (int64_t[]){n, c, h, w});
 }
@@ -71,7 +74,8 @@ gc_tensor gc_tensor_reshape(gc_tensor t, int ndim, const int64_t *dims)
 int64_t gc_tensor_numel(const gc_tensor *t)
 {
     int64_t n = 1;
-    for (int i = 0; i < GC_MAX_DIMS; i++) n *= t->shape[i];
+    for (int i = 0; i < GC_MAX_DIMS; i++)
+        n *= t->shape[i];
     return n;
 }
 

@@ -8,9 +8,15 @@
 
 static _Thread_local char last_error[1024];
 
-const char *gc_last_error(void) { return last_error; }
+const char *gc_last_error(void)
+{
+    return last_error;
+}
 
-void gc_error_clear(void) { last_error[0] = '\0'; }
+void gc_error_clear(void)
+{
+    last_error[0] = '\0';
+}
 
 /* Messages are printed as one line: newlines from drivers or files become
  * spaces. */
@@ -68,7 +74,7 @@ const char *gc_status_name(gc_status s)
 
 void gc_assert_fail(const char *expr, const char *file, int line, const char *msg)
 {
-    fprintf(stderr, "gancl: internal error at %s:%d: %s%s%s\n", file, line, expr,
-            msg ? ": " : "", msg ? msg : "");
+    fprintf(stderr, "gancl: internal error at %s:%d: %s%s%s\n", file, line, expr, msg ? ": " : "",
+            msg ? msg : "");
     abort();
 }

@@ -23,14 +23,13 @@ void gc_error_clear(void);
 
 _Noreturn void gc_assert_fail(const char *expr, const char *file, int line, const char *msg);
 
-#define GC_ASSERT(cond)                                                        \
-    do {                                                                       \
-        if (!(cond)) gc_assert_fail(#cond, __FILE__, __LINE__, NULL);          \
+#define GC_ASSERT(cond)                                                                            \
+    do {                                                                                           \
+        if (!(cond)) gc_assert_fail(#cond, __FILE__, __LINE__, NULL);                              \
     } while (0)
-#define GC_ASSERT_MSG(cond, msg)                                               \
-    do {                                                                       \
-        if (!(cond)) gc_assert_fail(#cond, __FILE__, __LINE__, (msg));         \
+#define GC_ASSERT_MSG(cond, msg)                                                                   \
+    do {                                                                                           \
+        if (!(cond)) gc_assert_fail(#cond, __FILE__, __LINE__, (msg));                             \
     } while (0)
-
 
 #endif

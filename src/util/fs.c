@@ -34,9 +34,12 @@ static void sync_parent(const char *path)
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s", path);
     char *slash = strrchr(dir, '/');
-    if (slash == dir) slash[1] = '\0';
-    else if (slash) *slash = '\0';
-    else snprintf(dir, sizeof dir, ".");
+    if (slash == dir)
+        slash[1] = '\0';
+    else if (slash)
+        *slash = '\0';
+    else
+        snprintf(dir, sizeof dir, ".");
     int fd = open(dir, O_RDONLY | O_DIRECTORY);
     if (fd >= 0) {
         fsync(fd);
@@ -147,9 +150,12 @@ gc_status gc_fs_cache_dir(char *buf, size_t n)
     const char *xdg = getenv("XDG_CACHE_HOME");
     const char *home = getenv("HOME");
     int w;
-    if (xdg && *xdg) w = snprintf(buf, n, "%s/gancl", xdg);
-    else if (home && *home) w = snprintf(buf, n, "%s/.cache/gancl", home);
-    else return gc_error(GC_ERR_IO, "neither XDG_CACHE_HOME nor HOME is set");
+    if (xdg && *xdg)
+        w = snprintf(buf, n, "%s/gancl", xdg);
+    else if (home && *home)
+        w = snprintf(buf, n, "%s/.cache/gancl", home);
+    else
+        return gc_error(GC_ERR_IO, "neither XDG_CACHE_HOME nor HOME is set");
     if (w < 0 || (size_t)w >= n) return gc_error(GC_ERR_IO, "cache path too long");
     return gc_fs_mkdirs(buf);
 }

@@ -13,16 +13,23 @@ static gc_log_level current_level(void)
         const char *s = getenv("GANCL_LOG");
         level = GC_LOG_INFO;
         if (s) {
-            if (!strcmp(s, "debug")) level = GC_LOG_DEBUG;
-            else if (!strcmp(s, "warn")) level = GC_LOG_WARN;
-            else if (!strcmp(s, "error")) level = GC_LOG_ERROR;
-            else if (!strcmp(s, "quiet")) level = GC_LOG_QUIET;
+            if (!strcmp(s, "debug"))
+                level = GC_LOG_DEBUG;
+            else if (!strcmp(s, "warn"))
+                level = GC_LOG_WARN;
+            else if (!strcmp(s, "error"))
+                level = GC_LOG_ERROR;
+            else if (!strcmp(s, "quiet"))
+                level = GC_LOG_QUIET;
         }
     }
     return (gc_log_level)level;
 }
 
-int gc_log_enabled(gc_log_level level) { return level >= current_level(); }
+int gc_log_enabled(gc_log_level level)
+{
+    return level >= current_level();
+}
 
 void gc_log(gc_log_level level, const char *fmt, ...)
 {

@@ -14,7 +14,7 @@ void gc_log(gc_log_level level, const char *fmt, ...) GC_PRINTF(2, 3);
 int gc_log_enabled(gc_log_level level);
 
 #define GC_DEBUG(...) gc_log(GC_LOG_DEBUG, __VA_ARGS__)
-#define GC_INFO(...) gc_log(GC_LOG_INFO, __VA_ARGS__)
-#define GC_WARN(...) gc_log(GC_LOG_WARN, __VA_ARGS__)
+#define GC_INFO(...)  gc_log(GC_LOG_INFO, __VA_ARGS__)
+#define GC_WARN(...)  gc_log(GC_LOG_WARN, __VA_ARGS__)
 
 #endif

@@ -39,7 +39,10 @@ static inline float gc_philox_open01(uint32_t w)
 }
 
 /* A float in [0, 1). */
-static inline float gc_philox_01(uint32_t w) { return (float)(w >> 8) * (1.0f / 16777216.0f); }
+static inline float gc_philox_01(uint32_t w)
+{
+    return (float)(w >> 8) * (1.0f / 16777216.0f);
+}
 
 /* Box-Muller from two words, in float as the OpenCL kernel computes it. */
 static inline float gc_philox_normal(const uint32_t w[4])

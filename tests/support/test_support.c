@@ -121,13 +121,17 @@ double gt_normal(void)
     return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
 }
 
-int gt_randint(int lo, int hi) { return lo + (int)(gt_uniform() * (hi - lo + 1)); }
+int gt_randint(int lo, int hi)
+{
+    return lo + (int)(gt_uniform() * (hi - lo + 1));
+}
 
 float *gt_rand_array(int64_t n, float lo, float hi)
 {
     float *a = malloc((size_t)(n ? n : 1) * sizeof(float));
     ck_assert_ptr_nonnull(a);
-    for (int64_t i = 0; i < n; i++) a[i] = lo + (float)(gt_uniform() * (hi - lo));
+    for (int64_t i = 0; i < n; i++)
+        a[i] = lo + (float)(gt_uniform() * (hi - lo));
     return a;
 }
 
@@ -138,8 +142,10 @@ gc_tensor gt_tensor(gc_backend *be, int ndim, const int64_t *dims, const float *
     gc_tensor t;
     gc_status s = gc_tensor_new(be, ndim, dims, &t);
     ck_assert_msg(s == GC_OK, "allocating a test tensor failed: %s", gc_last_error());
-    if (host) GT_OK(gc_tensor_write(&t, host));
-    else gt_poison(&t);
+    if (host)
+        GT_OK(gc_tensor_write(&t, host));
+    else
+        gt_poison(&t);
     if (owned_count < MAX_OWNED) owned[owned_count++] = t;
     return t;
 }
@@ -148,7 +154,8 @@ void gt_poison(const gc_tensor *t)
 {
     int64_t n = gc_tensor_numel(t);
     float *h = malloc((size_t)n * sizeof(float));
-    for (int64_t i = 0; i < n; i++) h[i] = NAN;
+    for (int64_t i = 0; i < n; i++)
+        h[i] = NAN;
     GT_OK(gc_tensor_write(t, h));
     free(h);
 }
@@ -208,8 +215,7 @@ void gt_assert_close_at(const float *a, const float *b, int64_t n, double tol, c
     if (!(d.nerr <= tol)) {
         ck_assert_msg(0,
                       "%s:%d: %s: normalised error %.3g > %.3g over %" PRId64
-                      " elements; worst at %" PRId64 ": %.9g vs %.9g (GANCL_TEST_SEED=%" PRIu64
-                      ")",
+                      " elements; worst at %" PRId64 ": %.9g vs %.9g (GANCL_TEST_SEED=%" PRIu64 ")",
                       file, line, what, d.nerr, tol, n, d.worst, d.a, d.b, gt_seed());
     }
 }

@@ -7,7 +7,10 @@
 #include "backend/cpu/cpu_ops.h"
 #include "util/error.h"
 
-static void cpu_free(gc_backend *be) { free(be); }
+static void cpu_free(gc_backend *be)
+{
+    free(be);
+}
 
 static gc_status cpu_buffer_alloc(gc_backend *be, size_t nbytes, gc_buffer **out)
 {
