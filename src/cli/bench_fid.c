@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli/cli_time.h"
 #include "cli/commands.h"
 #include "gancl/fid.h"
 #include "util/error.h"
@@ -20,13 +21,6 @@ typedef struct bench_fid_opts {
     double seconds;
     const char *weights;
 } bench_fid_opts;
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static gc_status bench_one(gc_backend *be, const bench_fid_opts *o)
 {
@@ -51,11 +45,11 @@ static gc_status bench_one(gc_backend *be, const bench_fid_opts *o)
     if (s == GC_OK)
         s = gc_inception_features(net, img, o->batch, o->channels, o->size, o->size, feat);
     int batches = 0;
-    double t0 = now(), t = t0;
+    double t0 = gc_cli_now(), t = t0;
     while (s == GC_OK && (batches == 0 || t - t0 < o->seconds)) {
         s = gc_inception_features(net, img, o->batch, o->channels, o->size, o->size, feat);
         batches++;
-        t = now();
+        t = gc_cli_now();
     }
     if (s == GC_OK) {
         gc_inception_memory m;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli/cli_time.h"
 #include "cli/commands.h"
 #include "gancl/train.h"
 #include "util/error.h"
@@ -28,28 +29,15 @@ static void help(FILE *f)
             WARMUP_STEPS);
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Seconds for `steps` steps, device drained before and after. */
 static gc_status timed(gc_trainer *tr, int64_t steps, double *secs)
 {
     GC_TRY(gc_backend_sync(tr->be));
-    double t0 = now_s();
+    double t0 = gc_cli_now();
     for (int64_t i = 0; i < steps; i++)
         GC_TRY(gc_trainer_step(tr));
     GC_TRY(gc_backend_sync(tr->be));
-    *secs = now_s() - t0;
+    *secs = gc_cli_now() - t0;
     return GC_OK;
 }
 
@@ -134,9 +122,7 @@ int gc_cmd_bench_train(gc_cli *cli, int argc, char **argv)
     }
     if (s == GC_OK) {
         double flops = gc_gan_train_flops_per_image(&tr.gan);
-        qsort(rates, (size_t)windows, sizeof rates[0], cmp_double);
-        double med =
-            windows % 2 ? rates[windows / 2] : 0.5 * (rates[windows / 2 - 1] + rates[windows / 2]);
+        double med = gc_cli_median(rates, (int)windows); /* sorts rates */
         printf("  %.1f img/s (median; windows %.1f .. %.1f), %.2f ms/step, %.2f GFLOP/s at "
                "%.1f MFLOP per image\n",
                med, rates[0], rates[windows - 1], 1e3 * batch / med, med * flops * 1e-9,

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli/cli_time.h"
 #include "cli/commands.h"
 #include "gancl/ops.h"
 
@@ -22,19 +23,6 @@ typedef struct bench_opts {
     int windows;
     int batch;
 } bench_opts;
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 /* One benchmark case: a name, its FLOPs per run and a function that runs it. */
 typedef struct bench_case bench_case;
@@ -174,17 +162,16 @@ static gc_status time_case(gc_backend *be, const bench_case *bc, const bench_opt
     int windows = o->windows < 32 ? o->windows : 32;
     for (int wi = 0; wi < windows; wi++) {
         int reps = 0;
-        double t0 = now(), t1;
+        double t0 = gc_cli_now(), t1;
         do {
             GC_TRY(bc->run(bc));
             reps++;
             GC_TRY(gc_backend_sync(be));
-            t1 = now();
+            t1 = gc_cli_now();
         } while (t1 - t0 < o->window);
         per_run[wi] = (t1 - t0) / reps;
     }
-    qsort(per_run, (size_t)windows, sizeof(double), cmp_double);
-    *median = per_run[windows / 2];
+    *median = gc_cli_median(per_run, windows);
     return GC_OK;
 }
 

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/cli_time.h"
 #include "cli/commands.h"
 #include "gancl/fid.h"
 #include "gancl/io.h"
@@ -243,17 +244,10 @@ typedef struct progress {
     int tty;
 } progress;
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static void show_progress(void *ctx, int64_t done, int64_t total)
 {
     progress *p = ctx;
-    double dt = now_s() - p->t0, rate = dt > 0 ? done / dt : 0;
+    double dt = gc_cli_now() - p->t0, rate = dt > 0 ? done / dt : 0;
     if (p->tty) {
         int width = 30, fill = (int)(width * done / (total ? total : 1));
         fprintf(stderr, "\r%s [%.*s%*s] %" PRId64 "/%" PRId64 " images, %.1f img/s", p->label, fill,
@@ -380,7 +374,7 @@ static gc_status compute_all(input *ins, int count, const options *o, gc_backend
             GC_TRY(gc_inception_load(be, weights_used, dims, o->batch, &net));
         }
         int64_t limit = in->kind == IN_CHECKPOINT ? o->n : o->n_given ? o->n : 0;
-        progress p = {in->path, now_s(), isatty(STDERR_FILENO)};
+        progress p = {in->path, gc_cli_now(), isatty(STDERR_FILENO)};
         gc_status s = gc_fid_compute_stats(net, &in->src, limit, show_progress, &p, &in->stats);
         if (s != GC_OK) {
             if (p.tty) fputc('\n', stderr);

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/cli_time.h"
 #include "cli/commands.h"
 #include "gancl/fid.h"
 #include "gancl/io.h"
@@ -281,13 +282,6 @@ typedef struct run {
     double img_s;
 } run;
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static void fmt_eta(char *buf, size_t n, double s)
 {
     if (!(s >= 0) || s > 1e8) {
@@ -301,7 +295,7 @@ static void fmt_eta(char *buf, size_t n, double s)
 static void print_progress(run *r, int final_line)
 {
     const gc_train_state *st = &r->tr.st;
-    double now = now_s(), rate = r->img_s;
+    double now = gc_cli_now(), rate = r->img_s;
     if (!(rate > 0) && now > r->t_start)
         rate = (double)(st->step - r->step_start) * r->tr.cfg.batch / (now - r->t_start);
     char eta[32], epochs[32] = "", losses[128] = "";
@@ -339,7 +333,7 @@ static int log_stats(run *r)
     gc_status rc = gc_trainer_read_stats(&r->tr, &s); /* waits for the device */
     if (rc != GC_OK) return gc_cli_fail(rc);
     if (!s.steps) return 0;
-    double now = now_s();
+    double now = gc_cli_now();
     r->img_s = (double)(r->tr.st.step - r->step_log) * r->tr.cfg.batch / (now - r->t_log);
     r->t_log = now, r->step_log = r->tr.st.step;
     r->last = s;
@@ -430,7 +424,7 @@ static int eval_fid(run *r)
     gc_trainer *tr = &r->tr;
     const gc_train_config *c = &tr->cfg;
     int64_t epoch = tr->st.epoch + 1;
-    double t0 = now_s(), fid;
+    double t0 = gc_cli_now(), fid;
     gc_status s = gc_train_fid_eval(r->fid, tr, c->fid_n, eval_progress, r, &fid);
     if (s == GC_ERR_INTERRUPTED) {
         printf("%sepoch %" PRId64 ": FID skipped (interrupted)\n", r->tty ? "\r\033[K" : "", epoch);
@@ -444,7 +438,8 @@ static int eval_fid(run *r)
     r->last_fid = fid, r->have_fid = 1;
     printf("%sepoch %" PRId64 "  step %" PRId64 "  FID %.4f  (%" PRId64
            " samples, %d dims, %.1f s)\n",
-           r->tty ? "\r\033[K" : "", epoch, tr->st.step, fid, c->fid_n, c->fid_dims, now_s() - t0);
+           r->tty ? "\r\033[K" : "", epoch, tr->st.step, fid, c->fid_n, c->fid_dims,
+           gc_cli_now() - t0);
     fflush(stdout);
     return 0;
 }
@@ -469,8 +464,8 @@ static int loop(run *r)
         int epoch_done = gc_trainer_epoch_done(tr);
         if (step % c->log_every == 0 || epoch_done || step == r->total)
             if ((rc = log_stats(r))) return rc;
-        if (r->tty && now_s() - r->t_draw > 0.2) print_progress(r, 0);
-        double t_io = now_s();
+        if (r->tty && gc_cli_now() - r->t_draw > 0.2) print_progress(r, 0);
+        double t_io = gc_cli_now();
         if (c->sample_every && step % c->sample_every == 0) {
             snprintf(name, sizeof name, "step-%07" PRId64 ".png", step);
             if ((rc = write_grid(r, name))) return rc;
@@ -483,7 +478,7 @@ static int loop(run *r)
                 return rc;
         }
         /* Images/s and the ETA count training only, not samples and checkpoints. */
-        t_io = now_s() - t_io;
+        t_io = gc_cli_now() - t_io;
         r->t_log += t_io, r->t_start += t_io;
     }
     if (tr->acc_steps && (rc = log_stats(r))) return rc;
@@ -660,7 +655,7 @@ int gc_cmd_train(gc_cli *cli, int argc, char **argv)
     }
     r->tty = isatty(STDOUT_FILENO);
     if ((rc = setup_fid(r, &a))) goto done;
-    r->t_start = r->t_log = now_s();
+    r->t_start = r->t_log = gc_cli_now();
     r->step_start = r->step_log = r->tr.st.step;
     install_handlers();
     rc = loop(r);
