@@ -24,13 +24,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "gancl/fid.h"
 #include "gancl/io.h"
 #include "golden.h"
 #include "models/inception.h"
+#include "test_fixtures.h"
+#include "test_proc.h"
 #include "test_support.h"
 
 /* ---- helpers ---------------------------------------------------------------------- */
@@ -427,31 +428,6 @@ static gc_status read_images(void *ctx, int64_t first, int n, float *out)
     return GC_OK;
 }
 
-/* The stem tensors dims 64 needs, from the deterministic generator. */
-static void write_stem_weights(const char *path, uint64_t seed)
-{
-    static const char *convs[3] = {"Conv2d_1a_3x3", "Conv2d_2a_3x3", "Conv2d_2b_3x3"};
-    static const int ic[3] = {3, 32, 32}, oc[3] = {32, 32, 64};
-    static const char *parts[5] = {"conv.weight", "bn.weight", "bn.bias", "bn.running_mean",
-                                   "bn.running_var"};
-    gc_st_tensor t[15];
-    char names[15][64];
-    float *data[15];
-    for (int k = 0; k < 15; k++) {
-        int c = k / 5, p = k % 5;
-        snprintf(names[k], sizeof names[k], "%s.%s", convs[c], parts[p]);
-        t[k] = (gc_st_tensor){
-            .name = names[k], .dtype = GC_ST_F32, .ndim = p ? 1 : 4, .shape = {oc[c], ic[c], 3, 3}};
-        int64_t n = p ? oc[c] : oc[c] * ic[c] * 9;
-        data[k] = malloc(sizeof(float) * (size_t)n);
-        GT_OK(gc_inc_get_random(&seed, names[k], t[k].ndim, t[k].shape, data[k]));
-        t[k].data = data[k];
-    }
-    GT_OK(gc_st_write(path, t, 15, NULL, 0));
-    for (int k = 0; k < 15; k++)
-        free(data[k]);
-}
-
 START_TEST(pipeline)
 {
     gc_backend *be = gt_cl() ? gt_cl() : gt_cpu();
@@ -492,7 +468,7 @@ START_TEST(pipeline)
     tmp_path(wpath, sizeof wpath, "stem.safetensors");
     tmp_path(cache, sizeof cache, "real-stats.safetensors");
     unlink(cache);
-    write_stem_weights(wpath, 9);
+    gt_write_stem_weights(wpath, 9);
     gc_fid_monitor *m;
     rc.reads = 0;
     GT_OK(gc_fid_monitor_init(be, wpath, &rs, cache, "seven random images", 64, 3, &m));
@@ -536,12 +512,7 @@ static int run_gancl(const char *args, char *out, size_t n)
 {
     char cmd[4096];
     snprintf(cmd, sizeof cmd, "%s %s", GANCL_BINARY, args);
-    FILE *p = popen(cmd, "r");
-    ck_assert_ptr_nonnull(p);
-    size_t got = fread(out, 1, n - 1, p);
-    out[got] = 0;
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return gt_sh(cmd, out, n);
 }
 
 START_TEST(command_line)
@@ -588,7 +559,7 @@ START_TEST(command_line)
                   "not one line: %s", out);
 
     /* fid-stats on three images (dims 64: the first stem stage only). */
-    write_stem_weights(w, 2);
+    gt_write_stem_weights(w, 2);
     snprintf(args, sizeof args,
              "--device cpu fid-stats %s --out %s --dims 64 --weights %s 2>/dev/null", idx, out_st,
              w);

@@ -1,7 +1,6 @@
 /* tests/test_idx.c - IDX reading and writing: good files (raw and gzip,
  * random sizes and contents, byte-exact), and every kind of bad file, each
  * with its status and a message naming the file. */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 #include <zlib.h>
 
 #include "gancl/io.h"
+#include "test_files.h"
 #include "test_support.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -21,45 +21,7 @@
 #endif
 #endif
 
-static char tmpdir[256];
-
-static void setup(void)
-{
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/gancl-test-idx-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static void teardown(void)
-{
-    DIR *d = opendir(tmpdir);
-    if (!d) return;
-    struct dirent *e;
-    char p[512];
-    while ((e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
-        if (rmdir(p) != 0) unlink(p);
-    }
-    closedir(d);
-    rmdir(tmpdir);
-}
-
-static const char *tpath(const char *name)
-{
-    static char buf[4][512];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
-    return buf[k];
-}
-
-static void write_raw(const char *path, const void *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_uint_eq(fwrite(data, 1, n, f), n);
-    ck_assert_int_eq(fclose(f), 0);
-}
+#define tpath gt_tmp_path
 
 static void write_gz(const char *path, const void *data, size_t n)
 {
@@ -67,20 +29,6 @@ static void write_gz(const char *path, const void *data, size_t n)
     ck_assert_ptr_nonnull(f);
     if (n) ck_assert_int_eq(gzwrite(f, data, (unsigned)n), (int)n);
     ck_assert_int_eq(gzclose(f), Z_OK);
-}
-
-static unsigned char *slurp(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_ptr_nonnull(f);
-    fseek(f, 0, SEEK_END);
-    long sz = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc((size_t)sz + 1);
-    ck_assert_uint_eq(fread(b, 1, (size_t)sz, f), (size_t)sz);
-    fclose(f);
-    *n = (size_t)sz;
-    return b;
 }
 
 /* An IDX file image: header (magic 0 0 type ndims, big-endian dims) then
@@ -139,7 +87,7 @@ START_TEST(images_raw_and_gzip)
         if (gz)
             write_gz(p, b, n);
         else
-            write_raw(p, b, n);
+            gt_write_file(p, b, n);
         gc_idx d;
         GT_OK(gc_idx_read(p, GC_IDX_IMAGES, &d));
         ck_assert_int_eq(d.kind, GC_IDX_IMAGES);
@@ -183,7 +131,7 @@ START_TEST(labels_raw_and_gzip)
         if (gz)
             write_gz(p, b, n);
         else
-            write_raw(p, b, n);
+            gt_write_file(p, b, n);
         gc_idx d;
         GT_OK(gc_idx_read(p, GC_IDX_LABELS, &d));
         ck_assert_int_eq(d.kind, GC_IDX_LABELS);
@@ -208,7 +156,7 @@ START_TEST(write_round_trip)
         const char *p = tpath("w.idx");
         GT_OK(gc_idx_write(p, &src, gz));
         size_t fn;
-        unsigned char *f = slurp(p, &fn);
+        unsigned char *f = gt_read_file(p, &fn);
         if (gz) {
             ck_assert(fn >= 2 && f[0] == 0x1f && f[1] == 0x8b);
         } else {
@@ -280,7 +228,7 @@ START_TEST(missing_folder_empty)
     expect_fail(tpath("does-not-exist.gz"), GC_IDX_IMAGES, GC_ERR_IO, "No such file");
     ck_assert_int_eq(mkdir(tpath("adir"), 0700), 0);
     expect_fail(tpath("adir"), GC_IDX_IMAGES, GC_ERR_IO, "folder");
-    write_raw(tpath("empty"), "", 0);
+    gt_write_file(tpath("empty"), "", 0);
     expect_fail(tpath("empty"), GC_IDX_IMAGES, GC_ERR_FORMAT, "empty");
     write_gz(tpath("empty.gz"), "", 0);
     expect_fail(tpath("empty.gz"), GC_IDX_LABELS, GC_ERR_FORMAT, "empty");
@@ -290,7 +238,7 @@ END_TEST
 START_TEST(bad_headers)
 {
     for (int gz = 0; gz < 2; gz++) {
-        void (*put)(const char *, const void *, size_t) = gz ? write_gz : write_raw;
+        void (*put)(const char *, const void *, size_t) = gz ? write_gz : gt_write_file;
         const char *p = tpath(gz ? "h.gz" : "h");
         put(p, "\0\0\x08", 3);
         expect_fail(p, GC_IDX_IMAGES, GC_ERR_FORMAT, "truncated header");
@@ -336,7 +284,7 @@ END_TEST
 START_TEST(bad_dimensions)
 {
     for (int gz = 0; gz < 2; gz++) {
-        void (*put)(const char *, const void *, size_t) = gz ? write_gz : write_raw;
+        void (*put)(const char *, const void *, size_t) = gz ? write_gz : gt_write_file;
         const char *p = tpath(gz ? "d.gz" : "d");
         size_t n;
         for (int z = 0; z < 3; z++) {
@@ -408,7 +356,7 @@ static void restore_address_space(int limited)
 START_TEST(truncated_data)
 {
     for (int gz = 0; gz < 2; gz++) {
-        void (*put)(const char *, const void *, size_t) = gz ? write_gz : write_raw;
+        void (*put)(const char *, const void *, size_t) = gz ? write_gz : gt_write_file;
         const char *p = tpath(gz ? "t.gz" : "t");
         size_t n;
         uint32_t dims[3] = {(uint32_t)gt_randint(10, 40), 28, 28};
@@ -441,7 +389,7 @@ END_TEST
 START_TEST(trailing_garbage)
 {
     for (int gz = 0; gz < 2; gz++) {
-        void (*put)(const char *, const void *, size_t) = gz ? write_gz : write_raw;
+        void (*put)(const char *, const void *, size_t) = gz ? write_gz : gt_write_file;
         const char *p = tpath(gz ? "g.gz" : "g");
         uint32_t dims[3] = {3, 5, 7};
         size_t n, extra = (size_t)gt_randint(1, 9);
@@ -465,12 +413,12 @@ START_TEST(broken_gzip)
     unsigned char *b = make_idx(0x08, 3, dims, 50 * 784, &n);
     const char *p = tpath("z.gz");
     write_gz(p, b, n);
-    unsigned char *z = slurp(p, &zn);
+    unsigned char *z = gt_read_file(p, &zn);
 
     /* the stream cut short, at several places */
     for (int k = 0; k < 3; k++) {
         size_t cut = k == 0 ? 15 : k == 1 ? zn / 2 : zn - 3;
-        write_raw(p, z, cut);
+        gt_write_file(p, z, cut);
         expect_fail(p, GC_IDX_IMAGES, GC_ERR_FORMAT, NULL);
     }
     /* a corrupted CRC in the trailer: every data byte arrives, then zlib
@@ -478,16 +426,16 @@ START_TEST(broken_gzip)
     unsigned char *c = malloc(zn);
     memcpy(c, z, zn);
     c[zn - 8] ^= 0xff;
-    write_raw(p, c, zn);
+    gt_write_file(p, c, zn);
     expect_fail(p, GC_IDX_IMAGES, GC_ERR_FORMAT, "gzip");
     /* garbage in the deflate data */
     memcpy(c, z, zn);
     memset(c + 12, 0xff, 24);
-    write_raw(p, c, zn);
+    gt_write_file(p, c, zn);
     expect_fail(p, GC_IDX_IMAGES, GC_ERR_FORMAT, NULL);
     /* gzip magic followed by nonsense */
     memcpy(c, "\x1f\x8b\x08\x00garbagegarbagegarbage", 25);
-    write_raw(p, c, 25);
+    gt_write_file(p, c, 25);
     expect_fail(p, GC_IDX_IMAGES, GC_ERR_FORMAT, NULL);
     free(c);
     free(z);
@@ -499,7 +447,7 @@ static Suite *suite(void)
 {
     Suite *s = suite_create("idx");
     TCase *tc = tcase_create("idx");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, gt_tmp_setup, gt_tmp_teardown);
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, images_raw_and_gzip);
     tcase_add_test(tc, images_gzip_large);

@@ -12,37 +12,10 @@
 #include <unistd.h>
 
 #include "gancl/io.h"
+#include "test_files.h"
 #include "test_support.h"
 
-static char tmpdir[256];
-
-static void setup(void)
-{
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/gancl-test-plot-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static void teardown(void)
-{
-    DIR *d = opendir(tmpdir);
-    if (!d) return;
-    struct dirent *e;
-    char p[512];
-    while ((e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
-        unlink(p);
-    }
-    closedir(d);
-    rmdir(tmpdir);
-}
-
-static const char *tpath(const char *name)
-{
-    static char buf[512];
-    snprintf(buf, sizeof buf, "%s/%s", tmpdir, name);
-    return buf;
-}
+#define tpath gt_tmp_path
 
 typedef struct stats {
     int distinct;    /* distinct RGB values */
@@ -108,7 +81,7 @@ START_TEST(loss_plot)
                   st.near[0], st.near[1]);
     /* Overwriting is atomic and leaves no temporary files behind. */
     GT_OK(gc_plot_lines(p, "Losses again", "step", "loss", s, 2));
-    DIR *dir = opendir(tmpdir);
+    DIR *dir = opendir(gt_tmp());
     int files = 0;
     for (struct dirent *e; (e = readdir(dir));)
         files += e->d_name[0] != '.';
@@ -160,7 +133,7 @@ START_TEST(degenerate_inputs)
     gc_plot_series bad = {"x", NULL, NULL, 3};
     ck_assert_int_eq(gc_plot_lines(tpath("bad.png"), "t", "x", "y", &bad, 1), GC_ERR_ARG);
     char deep[600];
-    snprintf(deep, sizeof deep, "%s/missing/dir/plot.png", tmpdir);
+    snprintf(deep, sizeof deep, "%s/missing/dir/plot.png", gt_tmp());
     ck_assert_int_eq(gc_plot_lines(deep, "t", "x", "y", &dot, 1), GC_ERR_IO);
     ck_assert(strstr(gc_last_error(), deep));
 }
@@ -170,7 +143,7 @@ static Suite *suite(void)
 {
     Suite *s = suite_create("plot");
     TCase *tc = tcase_create("plot");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, gt_tmp_setup, gt_tmp_teardown);
     tcase_add_test(tc, loss_plot);
     tcase_add_test(tc, degenerate_inputs);
     suite_add_tcase(s, tc);

@@ -1,7 +1,6 @@
 /* tests/test_png.c - PNG writing (read back with libpng itself), grid
  * layout and value mapping, and the reader on every colour type and bit
  * depth (files made with libpng's classic API), plus bad files. */
-#include <dirent.h>
 #include <math.h>
 #include <png.h>
 #include <setjmp.h>
@@ -12,61 +11,10 @@
 #include <unistd.h>
 
 #include "gancl/io.h"
+#include "test_files.h"
 #include "test_support.h"
 
-static char tmpdir[256];
-
-static void setup(void)
-{
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/gancl-test-png-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static void teardown(void)
-{
-    DIR *d = opendir(tmpdir);
-    if (!d) return;
-    struct dirent *e;
-    char p[512];
-    while ((e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
-        if (rmdir(p) != 0) unlink(p);
-    }
-    closedir(d);
-    rmdir(tmpdir);
-}
-
-static const char *tpath(const char *name)
-{
-    static char buf[4][512];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
-    return buf[k];
-}
-
-static void write_bytes(const char *path, const void *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_uint_eq(fwrite(data, 1, n, f), n);
-    ck_assert_int_eq(fclose(f), 0);
-}
-
-static unsigned char *slurp(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_ptr_nonnull(f);
-    fseek(f, 0, SEEK_END);
-    long sz = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc((size_t)sz + 1);
-    ck_assert_uint_eq(fread(b, 1, (size_t)sz, f), (size_t)sz);
-    fclose(f);
-    *n = (size_t)sz;
-    return b;
-}
+#define tpath gt_tmp_path
 
 /* Reads a PNG with libpng directly into `format`; returns malloc'ed pixels. */
 static uint8_t *libpng_read(const char *path, png_uint_32 format, png_uint_32 *file_format, int *w,
@@ -115,7 +63,7 @@ START_TEST(write_gray_and_rgb)
     uint8_t one = 0;
     ck_assert_int_eq(gc_png_write_gray(tpath("z.png"), &one, 0, 1), GC_ERR_ARG);
     char deep[600];
-    snprintf(deep, sizeof deep, "%s/no/such/dir/x.png", tmpdir);
+    snprintf(deep, sizeof deep, "%s/no/such/dir/x.png", gt_tmp());
     ck_assert_int_eq(gc_png_write_gray(deep, &one, 1, 1), GC_ERR_IO);
     ck_assert(strstr(gc_last_error(), deep));
 }
@@ -377,10 +325,10 @@ START_TEST(reader_bad_files)
     ck_assert(strstr(gc_last_error(), tpath("d.png")));
 
     p = tpath("text.png");
-    write_bytes(p, "hello, not a png\n", 17);
+    gt_write_file(p, "hello, not a png\n", 17);
     ck_assert_int_eq(gc_png_read(p, 0, &img), GC_ERR_FORMAT);
     ck_assert(strstr(gc_last_error(), p) && !strchr(gc_last_error(), '\n'));
-    write_bytes(p, "", 0);
+    gt_write_file(p, "", 0);
     ck_assert_int_eq(gc_png_read(p, 0, &img), GC_ERR_FORMAT);
     ck_assert(strstr(gc_last_error(), p));
 
@@ -392,11 +340,11 @@ START_TEST(reader_bad_files)
     const char *good = tpath("good.png");
     GT_OK(gc_png_write_rgb(good, pix, w, h));
     size_t n;
-    unsigned char *b = slurp(good, &n);
+    unsigned char *b = gt_read_file(good, &n);
     const size_t cuts[] = {8, 20, 40, n / 2, n - 20, n - 1};
     for (size_t k = 0; k < sizeof cuts / sizeof cuts[0]; k++) {
         p = tpath("cut.png");
-        write_bytes(p, b, cuts[k]);
+        gt_write_file(p, b, cuts[k]);
         gc_status s = gc_png_read(p, 0, &img);
         /* A missing IEND (the last 12 bytes) is no loss of pixels. */
         if (cuts[k] >= n - 12 && s == GC_OK) {
@@ -411,7 +359,7 @@ START_TEST(reader_bad_files)
     for (int k = 0; k < 40; k++)
         b[n / 2 + (size_t)k] ^= 0x5a;
     p = tpath("corrupt.png");
-    write_bytes(p, b, n);
+    gt_write_file(p, b, n);
     ck_assert_int_eq(gc_png_read(p, 3, &img), GC_ERR_FORMAT);
     ck_assert(strstr(gc_last_error(), p));
     free(b);
@@ -423,7 +371,7 @@ static Suite *suite(void)
 {
     Suite *s = suite_create("png");
     TCase *tc = tcase_create("png");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, gt_tmp_setup, gt_tmp_teardown);
     tcase_add_test(tc, write_gray_and_rgb);
     tcase_add_test(tc, grid_layout);
     tcase_add_test(tc, reader_colour_types);

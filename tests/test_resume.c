@@ -3,17 +3,17 @@
  * for bit on the CPU backend, to float tolerance on OpenCL), through the
  * library and through `gancl train --resume`; SIGINT and SIGTERM stop a run
  * with a checkpoint and the documented exit codes. */
-#define _XOPEN_SOURCE 700 /* nftw, kill */
-#include <ftw.h>
+#define _XOPEN_SOURCE 700 /* kill */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "gancl/io.h"
 #include "gancl/train.h"
+#include "test_files.h"
+#include "test_proc.h"
 #include "test_support.h"
 
 #define H        8
@@ -24,23 +24,10 @@ static char tmp_dir[64];
 static char data_path[128];
 static uint8_t images[N_IMAGES * H * W];
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(path);
-}
-
-static void remove_tmp(void)
-{
-    if (tmp_dir[0]) nftw(tmp_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 static void setup(void)
 {
     if (tmp_dir[0]) return;
-    snprintf(tmp_dir, sizeof tmp_dir, "/tmp/gancl-test-resume-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmp_dir));
-    atexit(remove_tmp);
+    gt_tmpdir_at_exit(tmp_dir, sizeof tmp_dir, "resume");
     for (int i = 0; i < N_IMAGES * H * W; i++)
         images[i] = (uint8_t)gt_randint(0, 255);
     snprintf(data_path, sizeof data_path, "%s/noise.idx.gz", tmp_dir);
@@ -179,68 +166,20 @@ END_TEST
  * else both streams to files in tmp_dir. */
 static pid_t spawn(const char *const *args, int *out_fd)
 {
-    const char *argv[64] = {GANCL_BINARY};
-    int n = 1;
-    for (; args[n - 1]; n++)
-        argv[n] = args[n - 1];
-    argv[n] = NULL;
-    int fds[2] = {-1, -1};
-    if (out_fd) ck_assert_int_eq(pipe(fds), 0);
-    fflush(stdout);
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        char path[128];
-        snprintf(path, sizeof path, "%s/stderr", tmp_dir);
-        if (!freopen(path, "w", stderr)) _exit(127);
-        if (out_fd) {
-            dup2(fds[1], STDOUT_FILENO);
-            close(fds[0]);
-            close(fds[1]);
-        } else {
-            snprintf(path, sizeof path, "%s/stdout", tmp_dir);
-            if (!freopen(path, "w", stdout)) _exit(127);
-        }
-        execv(GANCL_BINARY, (char *const *)argv);
-        _exit(127);
-    }
-    if (out_fd) {
-        close(fds[1]);
-        *out_fd = fds[0];
-    }
-    return pid;
-}
-
-static int wait_code(pid_t pid)
-{
-    int status;
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    gt_io io = {.out_path = gt_path(tmp_dir, "stdout"),
+                .err_path = gt_path(tmp_dir, "stderr"),
+                .out_fd = out_fd};
+    return gt_spawn(GANCL_BINARY, args, &io);
 }
 
 static void read_stderr(char *buf, size_t n)
 {
-    char path[128];
-    snprintf(path, sizeof path, "%s/stderr", tmp_dir);
-    FILE *f = fopen(path, "r");
-    buf[0] = 0;
-    if (f) buf[fread(buf, 1, n - 1, f)] = 0, fclose(f);
+    char *err = gt_read_file(gt_path(tmp_dir, "stderr"), NULL);
+    snprintf(buf, n, "%s", err);
+    free(err);
 }
 
-#define RUN(...) wait_code(spawn((const char *const[]){__VA_ARGS__, NULL}, NULL))
-
-static unsigned char *slurp(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "%s is missing", path);
-    fseek(f, 0, SEEK_END);
-    *n = (size_t)ftell(f);
-    rewind(f);
-    unsigned char *b = malloc(*n);
-    ck_assert_uint_eq(fread(b, 1, *n, f), *n);
-    fclose(f);
-    return b;
-}
+#define RUN(...) gt_wait(spawn(GT_ARGS(__VA_ARGS__), NULL))
 
 /* `gancl train --steps 11` vs `--steps 5` then `--resume --steps 11`: the
  * checkpoint files are byte for byte the same (tensors and metadata). */
@@ -261,14 +200,14 @@ START_TEST(test_cli_resume_identical)
     snprintf(pa, sizeof pa, "%s/checkpoint.safetensors", a);
     snprintf(pb, sizeof pb, "%s/checkpoint.safetensors", b);
     size_t na, nb;
-    unsigned char *x = slurp(pa, &na), *y = slurp(pb, &nb);
+    unsigned char *x = gt_read_file(pa, &na), *y = gt_read_file(pb, &nb);
     ck_assert_msg(na == nb && !memcmp(x, y, na), "resumed checkpoint differs from one run");
     free(x);
     free(y);
     /* The loss log continues: both have the rows of steps 2, 4, 6 (epoch), 8, 10, 11. */
     snprintf(pa, sizeof pa, "%s/losses.csv", a);
     snprintf(pb, sizeof pb, "%s/losses.csv", b);
-    x = slurp(pa, &na), y = slurp(pb, &nb);
+    x = gt_read_file(pa, &na), y = gt_read_file(pb, &nb);
     int rows_a = 0, rows_b = 0;
     for (size_t i = 0; i < na; i++)
         rows_a += x[i] == '\n';
@@ -305,7 +244,7 @@ static void check_signal(int sig)
     while (fgets(line, sizeof line, out))
         continue; /* keep the pipe drained */
     fclose(out);
-    int rc = wait_code(pid);
+    int rc = gt_wait(pid);
     read_stderr(err, sizeof err);
     ck_assert_msg(rc == 128 + sig, "exit %d after signal %d: %s", rc, sig, err);
     char want[256];

@@ -5,12 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "backend/backend.h"
 #include "backend/opencl/cl_internal.h"
 #include "gancl/io.h"
+#include "test_files.h"
+#include "test_proc.h"
 #include "test_support.h"
 #include "util/fs.h"
 
@@ -104,8 +105,8 @@ static gc_cl_cache_stats open_close(void)
 START_TEST(kernel_cache_hit_and_corruption)
 {
     if (!have_opencl()) gt_skip_no_opencl("kernel_cache_hit_and_corruption");
-    char root[] = "/tmp/gancl-cache-XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(root));
+    char root[256];
+    gt_tmpdir_new(root, sizeof root, "cache");
     setenv("XDG_CACHE_HOME", root, 1);
     unsetenv("GANCL_NO_CACHE");
 
@@ -152,41 +153,25 @@ START_TEST(kernel_cache_hit_and_corruption)
     ck_assert_int_eq(s.hits + s.stores, 0);
     unsetenv("GANCL_NO_CACHE");
 
-    char cmd[PATH_MAX + 16];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-    ck_assert_int_eq(system(cmd), 0);
+    gt_rmtree(root);
     unsetenv("XDG_CACHE_HOME");
 }
 END_TEST
 
-/* Runs a shell command line, returning its exit status and (up to n bytes
- * of) its combined output. */
-static int run_capture(const char *cmdline, char *out, size_t n)
-{
-    char full[4096];
-    snprintf(full, sizeof full, "%s 2>&1", cmdline);
-    FILE *p = popen(full, "r");
-    ck_assert_ptr_nonnull(p);
-    size_t got = fread(out, 1, n - 1, p);
-    out[got] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 /* An ICD loader with no driver: everything runs on cpu, with a notice. */
 START_TEST(no_opencl_platform_falls_back_to_cpu)
 {
-    char dir[] = "/tmp/gancl-noicd-XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char dir[128];
+    gt_tmpdir_new(dir, sizeof dir, "noicd");
     char cmd[1024], out[8192];
-    snprintf(cmd, sizeof cmd, "OCL_ICD_VENDORS=%s %s list-devices", dir, GANCL_BINARY);
-    ck_assert_int_eq(run_capture(cmd, out, sizeof out), 0);
+    snprintf(cmd, sizeof cmd, "OCL_ICD_VENDORS=%s %s list-devices 2>&1", dir, GANCL_BINARY);
+    ck_assert_int_eq(gt_sh(cmd, out, sizeof out), 0);
     ck_assert_msg(strstr(out, "no OpenCL platform"), "%s", out);
     ck_assert_msg(strstr(out, "cpu"), "%s", out);
 
     /* Asking for an OpenCL device: exit 2, one line naming the choices. */
-    snprintf(cmd, sizeof cmd, "OCL_ICD_VENDORS=%s %s --device 0 bench ops", dir, GANCL_BINARY);
-    ck_assert_int_eq(run_capture(cmd, out, sizeof out), 2);
+    snprintf(cmd, sizeof cmd, "OCL_ICD_VENDORS=%s %s --device 0 bench ops 2>&1", dir, GANCL_BINARY);
+    ck_assert_int_eq(gt_sh(cmd, out, sizeof out), 2);
     ck_assert_msg(strstr(out, "valid choices: cpu") && strchr(out, '\n') == out + strlen(out) - 1,
                   "%s", out);
 
@@ -200,12 +185,11 @@ START_TEST(no_opencl_platform_falls_back_to_cpu)
     GT_OK(gc_idx_write(data, &images, 0));
     snprintf(cmd, sizeof cmd,
              "OCL_ICD_VENDORS=%s GANCL_DEVICE= %s train --model seed --data %s --batch 2 "
-             "--steps 1 --out %s/run",
+             "--steps 1 --out %s/run 2>&1",
              dir, GANCL_BINARY, data, dir);
-    ck_assert_int_eq(run_capture(cmd, out, sizeof out), 0);
+    ck_assert_int_eq(gt_sh(cmd, out, sizeof out), 0);
     ck_assert_msg(strstr(out, "running on the CPU reference backend"), "%s", out);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    gt_rmtree(dir);
 }
 END_TEST
 
@@ -220,8 +204,8 @@ START_TEST(kernel_dir_from_disk_and_build_failure)
     GT_OK(gc_backend_init("0", &be));
     gc_backend_free(be);
 
-    char dir[] = "/tmp/gancl-kdir-XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char dir[128];
+    gt_tmpdir_new(dir, sizeof dir, "kdir");
     char cmd[2048];
     snprintf(cmd, sizeof cmd, "cp %s/cl/*.cl %s/ && echo 'this is not OpenCL C;' >> %s/common.cl",
              GANCL_SOURCE_DIR, dir, dir);
@@ -239,8 +223,7 @@ START_TEST(kernel_dir_from_disk_and_build_failure)
 
     unsetenv("GANCL_KERNEL_DIR");
     unsetenv("GANCL_NO_CACHE");
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    gt_rmtree(dir);
 }
 END_TEST
 

@@ -3,7 +3,6 @@
  * the reference layout, and a collection of malformed files, each rejected
  * with GC_ERR_FORMAT and a message naming the file and the problem. */
 #include <cjson/cJSON.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,61 +10,10 @@
 #include <unistd.h>
 
 #include "gancl/io.h"
+#include "test_files.h"
 #include "test_support.h"
 
-static char tmpdir[256];
-
-static void setup(void)
-{
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/gancl-test-st-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static void teardown(void)
-{
-    DIR *d = opendir(tmpdir);
-    if (!d) return;
-    struct dirent *e;
-    char p[512];
-    while ((e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
-        if (rmdir(p) != 0) unlink(p);
-    }
-    closedir(d);
-    rmdir(tmpdir);
-}
-
-static const char *tpath(const char *name)
-{
-    static char buf[4][512];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
-    return buf[k];
-}
-
-static void write_bytes(const char *path, const void *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_uint_eq(fwrite(data, 1, n, f), n);
-    ck_assert_int_eq(fclose(f), 0);
-}
-
-static unsigned char *slurp(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_ptr_nonnull(f);
-    fseek(f, 0, SEEK_END);
-    long sz = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc((size_t)sz + 1);
-    ck_assert_uint_eq(fread(b, 1, (size_t)sz, f), (size_t)sz);
-    fclose(f);
-    *n = (size_t)sz;
-    return b;
-}
+#define tpath gt_tmp_path
 
 /* A safetensors file: 8-byte length (hlen, or the header's own length when
  * hlen is UINT64_MAX), the header bytes, then ndata random data bytes. */
@@ -80,7 +28,7 @@ static void write_st_raw(const char *path, uint64_t hlen, const char *header, si
     memcpy(b + 8, header, header_n);
     for (size_t i = 0; i < ndata; i++)
         b[8 + header_n + i] = (unsigned char)gt_randint(0, 255);
-    write_bytes(path, b, n);
+    gt_write_file(path, b, n);
     free(b);
 }
 
@@ -159,7 +107,7 @@ START_TEST(round_trip)
 
     /* The layout, checked independently of the reader. */
     size_t fn;
-    unsigned char *raw = slurp(p, &fn);
+    unsigned char *raw = gt_read_file(p, &fn);
     uint64_t hlen = 0;
     for (int i = 0; i < 8; i++)
         hlen |= (uint64_t)raw[i] << (8 * i);
@@ -228,7 +176,7 @@ START_TEST(round_trip)
 
     /* No tensors, no metadata: "{}" padded to 8. */
     GT_OK(gc_st_write(p, NULL, 0, NULL, 0));
-    raw = slurp(p, &fn);
+    raw = gt_read_file(p, &fn);
     ck_assert_uint_eq(fn, 16);
     ck_assert(memcmp(raw + 8, "{}      ", 8) == 0);
     free(raw);
@@ -293,7 +241,7 @@ START_TEST(reference_layout)
         memcpy(buf + 8 + hl + 8, b, 16);
         buf[8 + hl + 24] = 7;
         const char *p = tpath("ref.safetensors");
-        write_bytes(p, buf, 8 + hl + 25);
+        gt_write_file(p, buf, 8 + hl + 25);
         gc_st_file *f;
         GT_OK(gc_st_load(p, 0, &f));
         const gc_st_tensor *ta = gc_st_find(f, "a"), *tb = gc_st_find(f, "b");
@@ -354,7 +302,7 @@ START_TEST(writer_rejects)
     /* A directory in the way: an I/O error naming the path. */
     ck_assert_int_eq(mkdir(tpath("sub"), 0700), 0);
     char sub[512];
-    snprintf(sub, sizeof sub, "%s/sub/missing/x.safetensors", tmpdir);
+    snprintf(sub, sizeof sub, "%s/sub/missing/x.safetensors", gt_tmp());
     ck_assert_int_eq(gc_st_write(sub, two, 2, NULL, 0), GC_ERR_IO);
     ck_assert(strstr(gc_last_error(), sub));
 }
@@ -368,9 +316,9 @@ START_TEST(bad_files_and_lengths)
     expect_fail(p, GC_ERR_IO, "cannot open");
     ck_assert_int_eq(mkdir(tpath("dir.safetensors"), 0700), 0);
     expect_fail(tpath("dir.safetensors"), GC_ERR_IO, "not a regular file");
-    write_bytes(p, "", 0);
+    gt_write_file(p, "", 0);
     expect_fail(p, GC_ERR_FORMAT, "too short");
-    write_bytes(p, "\x02\0\0\0\0", 5);
+    gt_write_file(p, "\x02\0\0\0\0", 5);
     expect_fail(p, GC_ERR_FORMAT, "too short");
     const char *ok = "{\"a\":{\"dtype\":\"U8\",\"shape\":[3],\"data_offsets\":[0,3]}}";
     write_st_raw(p, 1000, ok, strlen(ok), 3);
@@ -520,10 +468,10 @@ START_TEST(truncations_and_mutations)
     const char *p = tpath("good.safetensors");
     GT_OK(gc_st_write(p, t, 2, &meta, 1));
     size_t n;
-    unsigned char *good = slurp(p, &n);
+    unsigned char *good = gt_read_file(p, &n);
     const char *q = tpath("mut.safetensors");
     for (size_t len = 0; len < n; len++) {
-        write_bytes(q, good, len);
+        gt_write_file(q, good, len);
         expect_fail(q, GC_ERR_FORMAT, NULL);
     }
     unsigned char *m = malloc(n);
@@ -540,7 +488,7 @@ START_TEST(truncations_and_mutations)
             m[at] = gt_uniform() < 0.5 ? (unsigned char)gt_randint(0, 255)
                                        : (unsigned char)pool[gt_randint(0, sizeof pool - 2)];
         }
-        write_bytes(q, m, n);
+        gt_write_file(q, m, n);
         gc_st_file *f = NULL;
         gc_status st = gc_st_load(q, 0, &f);
         ck_assert_msg(st == GC_OK || st == GC_ERR_FORMAT, "mutation %d: %s: %s", it,
@@ -570,7 +518,7 @@ static Suite *suite(void)
 {
     Suite *s = suite_create("safetensors");
     TCase *tc = tcase_create("safetensors");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, gt_tmp_setup, gt_tmp_teardown);
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, round_trip);
     tcase_add_test(tc, many_tensors);

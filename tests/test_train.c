@@ -1,18 +1,17 @@
 /* tests/test_train.c - training learns (both models, both backends, on a
  * tiny synthetic data set), `gancl train` and `gancl sample` write what they
  * promise, and every bad flag is a one-line error with exit code 2. */
-#define _XOPEN_SOURCE 700 /* nftw */
-#include <ftw.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "gancl/io.h"
 #include "gancl/train.h"
+#include "test_files.h"
+#include "test_proc.h"
 #include "test_support.h"
 
 #define H        8
@@ -21,17 +20,6 @@
 
 static char tmp_dir[64];
 static char data_path[128];
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(path);
-}
-
-static void remove_tmp(void)
-{
-    if (tmp_dir[0]) nftw(tmp_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 /* A dark frame with a bright square at a random place: data mean ~0.2,
  * far from what an untrained generator (sigmoid or tanh of small values)
@@ -59,9 +47,7 @@ static double data_mean01(const uint8_t *img)
 static void setup(void)
 {
     if (tmp_dir[0]) return;
-    snprintf(tmp_dir, sizeof tmp_dir, "/tmp/gancl-test-train-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmp_dir));
-    atexit(remove_tmp);
+    gt_tmpdir_at_exit(tmp_dir, sizeof tmp_dir, "train");
     snprintf(data_path, sizeof data_path, "%s/squares.idx", tmp_dir);
     uint8_t *img = make_images();
     gc_idx d = {.kind = GC_IDX_IMAGES, .data = img, .n = N_IMAGES, .h = H, .w = W};
@@ -198,33 +184,17 @@ typedef struct run_result {
 static run_result run_gancl(const char *const *args)
 {
     run_result r = {0};
-    char out_path[128], err_path[128];
-    snprintf(out_path, sizeof out_path, "%s/stdout", tmp_dir);
-    snprintf(err_path, sizeof err_path, "%s/stderr", tmp_dir);
-    const char *argv[64] = {GANCL_BINARY};
-    int n = 1;
-    for (; args[n - 1]; n++)
-        argv[n] = args[n - 1];
-    argv[n] = NULL;
-    fflush(stdout);
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        if (!freopen(out_path, "w", stdout) || !freopen(err_path, "w", stderr)) _exit(127);
-        execv(GANCL_BINARY, (char *const *)argv);
-        _exit(127);
-    }
-    int status;
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    FILE *f = fopen(out_path, "r");
-    if (f) r.out[fread(r.out, 1, sizeof r.out - 1, f)] = 0, fclose(f);
-    f = fopen(err_path, "r");
-    if (f) r.err[fread(r.err, 1, sizeof r.err - 1, f)] = 0, fclose(f);
+    const char *out_path = gt_path(tmp_dir, "stdout"), *err_path = gt_path(tmp_dir, "stderr");
+    r.code = gt_run(GANCL_BINARY, args, &(gt_io){.out_path = out_path, .err_path = err_path});
+    char *out = gt_read_file(out_path, NULL), *err = gt_read_file(err_path, NULL);
+    snprintf(r.out, sizeof r.out, "%s", out);
+    snprintf(r.err, sizeof r.err, "%s", err);
+    free(out);
+    free(err);
     return r;
 }
 
-#define RUN(...) run_gancl((const char *const[]){__VA_ARGS__, NULL})
+#define RUN(...) run_gancl(GT_ARGS(__VA_ARGS__))
 
 /* Exit code 2 and exactly one line on stderr, "gancl: ...", containing want. */
 static void expect_usage_error(const char *const *args, const char *want)
@@ -304,14 +274,6 @@ START_TEST(test_flag_validation)
 }
 END_TEST
 
-static int64_t file_size(const char *dir, const char *name)
-{
-    char p[512];
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    struct stat st;
-    return stat(p, &st) ? -1 : (int64_t)st.st_size;
-}
-
 /* A short run through the command line: every output file is there and
  * readable, and `gancl sample` writes all three kinds of output. */
 START_TEST(test_cli_run_and_sample)
@@ -334,7 +296,7 @@ START_TEST(test_cli_run_and_sample)
                            "losses.png",
                            "checkpoint.safetensors"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
-        ck_assert_msg(file_size(out, files[i]) > 0, "%s/%s is missing", out, files[i]);
+        ck_assert_msg(gt_file_size(out, files[i]) > 0, "%s/%s is missing", out, files[i]);
     gc_image im;
     char p[512];
     snprintf(p, sizeof p, "%s/samples/epoch-0001.png", out);

@@ -8,14 +8,12 @@
  *
  * Inception runs at 64 dims (the stem only) with random weights written
  * here, on the CPU reference backend, to keep the test cheap. */
-#define _XOPEN_SOURCE 700 /* nftw, setenv */
-#include <ftw.h>
+#define _XOPEN_SOURCE 700 /* setenv */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <utime.h>
 
@@ -23,6 +21,9 @@
 #include "gancl/io.h"
 #include "gancl/train.h"
 #include "models/inception.h"
+#include "test_files.h"
+#include "test_fixtures.h"
+#include "test_proc.h"
 #include "test_support.h"
 
 #define H 8
@@ -36,50 +37,12 @@
 static char tmp_dir[64], data_path[128], weights_path[128];
 static uint8_t images[N_IMAGES * H * W];
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(path);
-}
-
-static void remove_tmp(void)
-{
-    if (tmp_dir[0]) nftw(tmp_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* The stem tensors that 64 dims needs, from the deterministic generator. */
-static void write_stem_weights(const char *path, uint64_t seed)
-{
-    static const char *convs[3] = {"Conv2d_1a_3x3", "Conv2d_2a_3x3", "Conv2d_2b_3x3"};
-    static const int ic[3] = {3, 32, 32}, oc[3] = {32, 32, 64};
-    static const char *parts[5] = {"conv.weight", "bn.weight", "bn.bias", "bn.running_mean",
-                                   "bn.running_var"};
-    gc_st_tensor t[15];
-    char names[15][64];
-    float *data[15];
-    for (int k = 0; k < 15; k++) {
-        int c = k / 5, p = k % 5;
-        snprintf(names[k], sizeof names[k], "%s.%s", convs[c], parts[p]);
-        t[k] = (gc_st_tensor){
-            .name = names[k], .dtype = GC_ST_F32, .ndim = p ? 1 : 4, .shape = {oc[c], ic[c], 3, 3}};
-        int64_t n = p ? oc[c] : oc[c] * ic[c] * 9;
-        data[k] = malloc(sizeof(float) * (size_t)n);
-        GT_OK(gc_inc_get_random(&seed, names[k], t[k].ndim, t[k].shape, data[k]));
-        t[k].data = data[k];
-    }
-    GT_OK(gc_st_write(path, t, 15, NULL, 0));
-    for (int k = 0; k < 15; k++)
-        free(data[k]);
-}
-
 /* A dark frame with a bright square somewhere: far from what an untrained
  * generator makes, so the FID is clearly above 0. */
 static void setup(void)
 {
     if (tmp_dir[0]) return;
-    snprintf(tmp_dir, sizeof tmp_dir, "/tmp/gancl-test-train-fid-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmp_dir));
-    atexit(remove_tmp);
+    gt_tmpdir_at_exit(tmp_dir, sizeof tmp_dir, "train-fid");
     memset(images, 0, sizeof images);
     for (int i = 0; i < N_IMAGES; i++) {
         int y0 = gt_randint(0, H - 4), x0 = gt_randint(0, W - 4);
@@ -91,7 +54,7 @@ static void setup(void)
     gc_idx d = {.kind = GC_IDX_IMAGES, .data = images, .n = N_IMAGES, .h = H, .w = W};
     GT_OK(gc_idx_write(data_path, &d, 0));
     snprintf(weights_path, sizeof weights_path, "%s/stem.safetensors", tmp_dir);
-    write_stem_weights(weights_path, gt_seed());
+    gt_write_stem_weights(weights_path, gt_seed());
     unsetenv("GANCL_FID_WEIGHTS");
 }
 
@@ -360,50 +323,10 @@ END_TEST
  * tmp_dir/out and tmp_dir/err; returns the exit code. */
 static int run_gancl(const char *const *args)
 {
-    const char *argv[64] = {GANCL_BINARY};
-    int n = 1;
-    for (; args[n - 1]; n++)
-        argv[n] = args[n - 1];
-    argv[n] = NULL;
-    fflush(stdout);
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        char path[128];
-        snprintf(path, sizeof path, "%s/out", tmp_dir);
-        if (!freopen(path, "w", stdout)) _exit(127);
-        snprintf(path, sizeof path, "%s/err", tmp_dir);
-        if (!freopen(path, "w", stderr)) _exit(127);
-        execv(GANCL_BINARY, (char *const *)argv);
-        _exit(127);
-    }
-    int status;
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    gt_io io = {.out_path = gt_path(tmp_dir, "out"), .err_path = gt_path(tmp_dir, "err")};
+    return gt_run(GANCL_BINARY, args, &io);
 }
-#define RUN(...) run_gancl((const char *const[]){__VA_ARGS__, NULL})
-
-static char *slurp(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "%s is missing", path);
-    fseek(f, 0, SEEK_END);
-    size_t len = (size_t)ftell(f);
-    rewind(f);
-    char *b = malloc(len + 1);
-    ck_assert_uint_eq(fread(b, 1, len, f), len);
-    b[len] = 0;
-    fclose(f);
-    if (n) *n = len;
-    return b;
-}
-
-static char *slurp_in(const char *dir, const char *name)
-{
-    char path[256];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    return slurp(path, NULL);
-}
+#define RUN(...) run_gancl(GT_ARGS(__VA_ARGS__))
 
 static int count_of(const char *text, const char *what)
 {
@@ -473,7 +396,7 @@ START_TEST(test_cli_fid)
 
     ck_assert_int_eq(RUN(COMMON, "--steps", "2", "--out", plain), 0);
     int rc = RUN(COMMON, "--steps", "2", "--out", with, FID_FLAGS);
-    char *err = slurp(err_path, NULL), *out = slurp_in(tmp_dir, "out");
+    char *err = gt_read_file(err_path, NULL), *out = gt_read_file(gt_path(tmp_dir, "out"), NULL);
     ck_assert_msg(rc == 0, "exit %d: %s", rc, err);
     ck_assert_msg(strstr(err, "computing the statistics of the training set"), "%s", err);
     /* 64 dims: no warning about --fid-n */
@@ -486,7 +409,7 @@ START_TEST(test_cli_fid)
     same_training(plain, with);
 
     /* fid.csv: a header and one row per epoch, fid.png: a plot. */
-    char *csv = slurp_in(with, "fid.csv");
+    char *csv = gt_read_file(gt_path(with, "fid.csv"), NULL);
     long long e[2], s[2], cnt[2];
     double fid[2];
     int dims[2];
@@ -517,7 +440,7 @@ START_TEST(test_cli_fid)
     ck_assert_int_eq(setenv("GANCL_LOG", "debug", 1), 0);
     rc = RUN(COMMON, "--steps", "1", "--out", split, FID_FLAGS);
     unsetenv("GANCL_LOG");
-    err = slurp(err_path, NULL);
+    err = gt_read_file(err_path, NULL);
     ck_assert_msg(rc == 0, "exit %d: %s", rc, err);
     ck_assert_msg(!strstr(err, "computing the statistics") && strstr(err, "from the cache"), "%s",
                   err);
@@ -535,12 +458,12 @@ START_TEST(test_cli_fid)
     fputs("2,2,1.000000,2,64\n", f);
     fclose(f);
     rc = RUN("--device", "cpu", "train", "--resume", split, "--steps", "2");
-    err = slurp(err_path, NULL);
+    err = gt_read_file(err_path, NULL);
     ck_assert_msg(rc == 0, "resume: exit %d: %s", rc, err);
     /* --fid-weights came from the checkpoint, the statistics from the cache. */
     ck_assert_msg(!strstr(err, "FID skipped") && !strstr(err, "computing"), "%s", err);
     free(err);
-    char *csv2 = slurp_in(split, "fid.csv");
+    char *csv2 = gt_read_file(gt_path(split, "fid.csv"), NULL);
     ck_assert_str_eq(csv2, csv);
     free(csv2);
     free(csv);
@@ -558,7 +481,7 @@ START_TEST(test_cli_no_weights)
     snprintf(dir, sizeof dir, "%s/no-weights", tmp_dir);
     snprintf(err_path, sizeof err_path, "%s/err", tmp_dir);
     int rc = RUN(COMMON, "--steps", "4", "--out", dir, "--fid-every", "1", "--fid-n", "100");
-    char *err = slurp(err_path, NULL);
+    char *err = gt_read_file(err_path, NULL);
     ck_assert_msg(rc == 0, "exit %d: %s", rc, err);
     ck_assert_msg(count_of(err, "FID skipped") == 1 && strstr(err, "README 'FID'"), "%s", err);
     ck_assert_msg(strstr(err, "cache-empty/gancl/" GC_FID_WEIGHTS_NAME), "%s", err);
@@ -578,7 +501,7 @@ START_TEST(test_cli_no_weights)
     ck_assert_int_eq(setenv("GANCL_FID_WEIGHTS", absent, 1), 0);
     rc = RUN("--device", "cpu", "train", "--resume", dir, "--steps", "6");
     unsetenv("GANCL_FID_WEIGHTS");
-    err = slurp(err_path, NULL);
+    err = gt_read_file(err_path, NULL);
     ck_assert_msg(rc == 0, "exit %d: %s", rc, err);
     ck_assert_msg(count_of(err, "FID skipped") == 1 && strstr(err, absent), "%s", err);
     free(err);
@@ -604,7 +527,7 @@ START_TEST(test_cli_flags)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int rc = RUN("--device", "cpu", "train", "--data", data_path, "--out", dir, "--steps", "1",
                      bad[i][0], bad[i][1], bad[i][2], bad[i][3]);
-        char *err = slurp(err_path, NULL);
+        char *err = gt_read_file(err_path, NULL);
         ck_assert_msg(rc == 2, "%s %s: exit %d: %s", bad[i][0], bad[i][1], rc, err);
         ck_assert_msg(count_of(err, "\n") == 1 && strstr(err, bad[i][0]), "%s %s: %s", bad[i][0],
                       bad[i][1], err);

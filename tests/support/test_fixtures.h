@@ -1,0 +1,13 @@
+/* tests/support/test_fixtures.h - input files that several tests build:
+ * Inception weights of the deterministic random generator for the stem
+ * only (what 64 FID dims needs, cheap to run on the CPU reference). */
+#ifndef GANCL_TEST_FIXTURES_H
+#define GANCL_TEST_FIXTURES_H
+
+#include <stdint.h>
+
+/* The 15 stem tensors (Conv2d_1a/2a/2b: conv weight and batch norm) as
+ * f32 safetensors at path, drawn by gc_inc_get_random from seed. */
+void gt_write_stem_weights(const char *path, uint64_t seed);
+
+#endif
