@@ -72,3 +72,36 @@ float gc_sigmoid(float x)
     const float e = exp(x);
     return e / (1.0f + e);
 }
+
+/* 16-lane compensated sums, for kernels where one work-item sums a long
+ * run (CPU drivers: reduce_sum_seq, the batchnorm _seq kernels).  Each lane
+ * is a Kahan sum (s, c); gc_fold16 adds the lanes and a scalar Kahan sum
+ * (ss, cs) of the tail with TwoSum, carrying every rounding error. */
+/* Kahan-adds the 16 lanes of v to (s, c); the running value is s - c. */
+#define GC_KAHAN_ADD16(s, c, v)                                                                    \
+    do {                                                                                           \
+        const float16 gc_y_ = (v) - (c);                                                           \
+        const float16 gc_t_ = (s) + gc_y_;                                                         \
+        (c) = (gc_t_ - (s)) - gc_y_;                                                               \
+        (s) = gc_t_;                                                                               \
+    } while (0)
+
+/* Adds the Kahan sum (s, c) into the TwoSum pair (hi, lo). */
+inline void gc_two_sum_into(float *hi, float *lo, float s, float c)
+{
+    const float a = *hi, t = a + s, bv = t - a;
+    *lo += ((a - (t - bv)) + (s - bv)) - c;
+    *hi = t;
+}
+
+/* The value of 16 Kahan lanes (s, c) plus a scalar Kahan sum (ss, cs). */
+float gc_fold16(float16 s, float16 c, float ss, float cs)
+{
+    float hi = 0.0f, lo = 0.0f, sl[16], cl[16];
+    vstore16(s, 0, sl);
+    vstore16(c, 0, cl);
+    for (int l = 0; l < 16; l++)
+        gc_two_sum_into(&hi, &lo, sl[l], cl[l]);
+    gc_two_sum_into(&hi, &lo, ss, cs);
+    return hi + lo;
+}

@@ -31,6 +31,8 @@ int gc_cmd_fid_stats(gc_cli *cli, int argc, char **argv);
 /* `gancl bench fid` (src/cli/bench_fid.c), called by gc_cmd_bench. */
 int gc_cmd_bench_fid(gc_cli *cli, int argc, char **argv);
 
+/* `gancl tune` (src/cli/cmd_tune.c): per-device GEMM tuning. */
+int gc_cmd_tune(gc_cli *cli, int argc, char **argv);
 
 /* Opens the backend named by spec (a command's --device), else cli->device,
  * else the default.  On failure prints the error and returns the exit

@@ -21,6 +21,7 @@ static void usage(FILE *f)
             "                          image sets, statistics files or checkpoints\n"
             "  fid-stats A --out F     save the FID statistics of an image set\n"
             "  bench ops|train|fid     GEMM/convolution GFLOP/s, training or Inception images/s\n"
+            "  tune [--device N]       measure GEMM kernels on a device, keep the fastest\n"
             "\n"
             "global options:\n"
             "  --device N|cpu          the device: a global index from list-devices, or the\n"
@@ -65,5 +66,6 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "sample")) return gc_cmd_sample(&cli, cargc, cargv);
     if (!strcmp(cmd, "fid")) return gc_cmd_fid(&cli, cargc, cargv);
     if (!strcmp(cmd, "fid-stats")) return gc_cmd_fid_stats(&cli, cargc, cargv);
+    if (!strcmp(cmd, "tune")) return gc_cmd_tune(&cli, cargc, cargv);
     return gc_cli_usage_error("unknown command '%s' (see gancl --help)", cmd);
 }

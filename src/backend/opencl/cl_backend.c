@@ -7,6 +7,7 @@
 
 #include "backend/opencl/cl_internal.h"
 #include "backend/opencl/cl_ops.h"
+#include "backend/opencl/cl_tune.h"
 #include "util/error.h"
 #include "util/log.h"
 
@@ -206,6 +207,7 @@ static void cl_free(gc_backend *be)
     gc_cl_ctx *cl = gc_cl_ctx_of(be);
     if (cl) {
         if (cl->queue) clFinish(cl->queue);
+        gc_cl_gemm_free(be);
         for (int i = 0; i < cl->kernel_count; i++) clReleaseKernel(cl->kernels[i].kernel);
         free(cl->kernels);
         if (cl->workspace) clReleaseMemObject(cl->workspace);

@@ -1,5 +1,5 @@
 /* src/backend/opencl/cl_conv.c - conv2d and conv_transpose2d on OpenCL via
- * im2col + one large GEMM per chunk of images (kernels in cl/conv.cl).
+ * im2row + one GEMM per pass and chunk of images (kernels in cl/conv.cl).
  *
  * Both ops are described as a plain convolution from an "image" side to an
  * "output" side with weights viewed as [out channels][image channels*KH*KW]:
@@ -8,21 +8,29 @@
  *   conv_transpose2d  image = y, output = x, w (C, OC, KH, KW)
  *
  * so a transposed convolution's forward pass is a convolution's
- * backward-data pass and vice versa.  With K = image channels*KH*KW and
- * cols = nb*OH*OW (output side extent) the passes are:
+ * backward-data pass and vice versa.  With K = KH*KW*C and rows =
+ * nb*OH*OW (output-side pixels), every pass is a GEMM whose long side is
+ * the pixels, the form gancl's GEMM runs fastest on a CPU:
  *
- *   forward       col = im2col(image);  Ocn[oc][cols] = W x col
- *   backward-data dcol = W^T x dOcn;    image = col2im(dcol)
- *   weight grad   dW += dOcn x col^T    (beta = 1, also across chunks)
+ *   forward       col = im2row(image rows);  O = col x W'^T (+ bias)
+ *   backward-data dcol = dOr x W';           image = row2im(dcol)
+ *   weight grad   dW' += dOr^T x col         (beta = 1, also across chunks)
  *
- * The workspace holds col and the CN-layout output for nb images; when a
- * whole batch would need more than gc_cl_workspace_limit(), the batch is
- * processed in chunks of nb images.
+ * W' is W with taps before channels (permuted in, and dW' back out); "rows"
+ * are a tensor transposed per image to pixels x channels (gc_cl_transpose).
+ * The output side needs no transpose where the GEMM reads or writes it
+ * through an NCHW view (gc_cl_mat_nchw): O above, and the forward of a
+ * transposed convolution reads x that way.
+ * A side with one channel is already in rows layout and is used as is.
+ * The workspace holds the rows, col and W' for nb images; when a whole
+ * batch would need more than gc_cl_workspace_limit(), the batch runs in
+ * chunks of nb.
  */
 #include <limits.h>
 
 #include "backend/opencl/cl_internal.h"
 #include "backend/opencl/cl_ops.h"
+#include "backend/opencl/cl_tune.h"
 #include "util/error.h"
 
 typedef struct conv_geom {
@@ -72,31 +80,58 @@ static gc_status geom_check(const conv_geom *g, const gc_tensor *image, const gc
     return gc_cl_check_int(geom_k(g), "conv: im2col rows");
 }
 
-/* The chunk size nb for a pass needing per_image workspace floats per
- * image, and the workspace itself. */
-static gc_status plan_chunks(gc_backend *be, const conv_geom *g, int64_t per_image, int64_t *nb,
-                             cl_mem *ws)
+/* The chunk size nb for a pass needing `fixed` workspace floats plus
+ * per_image floats per image, and the workspace itself. */
+static gc_status plan_chunks(gc_backend *be, const conv_geom *g, int64_t fixed, int64_t per_image,
+                             int64_t *nb, cl_mem *ws)
 {
     int64_t limit = (int64_t)(gc_cl_workspace_limit(be) / sizeof(float));
     if (limit > INT_MAX) limit = INT_MAX; /* kernels index the workspace with int */
-    int64_t k = limit / per_image;
+    int64_t k = (limit - fixed) / per_image;
     if (k < 1) k = 1;
     if (k > g->n) k = g->n;
     /* Fails only when one image alone is too large. */
-    GC_TRY(gc_cl_check_int(k * per_image, "conv: workspace floats"));
+    GC_TRY(gc_cl_check_int(fixed + k * per_image, "conv: workspace floats"));
     *nb = k;
-    return gc_cl_workspace(be, (size_t)(k * per_image) * sizeof(float), ws);
+    return gc_cl_workspace(be, (size_t)(fixed + k * per_image) * sizeof(float), ws);
 }
 
-static gc_status im2col(gc_backend *be, cl_mem col, int64_t col_off, const gc_tensor *image,
-                        int64_t n0, int64_t nb, const conv_geom *g)
+/* A place in device memory: a buffer and an offset in floats. */
+typedef struct place {
+    cl_mem m;
+    int64_t off;
+} place;
+
+static place at(cl_mem m, int64_t off)
 {
-    int64_t total = geom_k(g) * nb * geom_ohw(g);
-    gc_cl_call c = gc_cl_begin(be, "conv_im2col");
-    gc_cl_arg_mem(&c, col, (int)col_off);
-    gc_cl_arg_tensor(&c, image);
-    gc_cl_arg_int(&c, (int)n0);
-    gc_cl_arg_int(&c, (int)nb);
+    place p = {m, off};
+    return p;
+}
+static place tensor_at(const gc_tensor *t, int64_t off)
+{
+    return at(gc_cl_mem(t), (int64_t)t->off + off);
+}
+
+/* Images n0 .. n0+nb-1 of t (N, ch, hw) as rows [nb*hw][ch]: transposed
+ * into dst, or t itself when it has one channel (the layouts coincide). */
+static gc_status to_rows(gc_backend *be, place dst, const gc_tensor *t, int64_t n0, int64_t nb,
+                         int64_t ch, int64_t hw, place *rows)
+{
+    if (ch == 1) {
+        *rows = tensor_at(t, n0 * hw);
+        return GC_OK;
+    }
+    *rows = dst;
+    return gc_cl_transpose(be, dst.m, dst.off, ch, hw * ch, gc_cl_mem(t),
+                           (int64_t)t->off + n0 * ch * hw, hw, ch * hw, NULL, 0, ch, hw, nb);
+}
+
+/* rows (image side) of nb images into col [nb*OH*OW][K]. */
+static gc_status im2row(gc_backend *be, place col, place rows, int64_t nb, const conv_geom *g)
+{
+    gc_cl_call c = gc_cl_begin(be, "conv_im2row");
+    gc_cl_arg_mem(&c, col.m, (int)col.off);
+    gc_cl_arg_mem(&c, rows.m, (int)rows.off);
     gc_cl_arg_int(&c, (int)g->c);
     gc_cl_arg_int(&c, (int)g->h);
     gc_cl_arg_int(&c, (int)g->w);
@@ -108,21 +143,23 @@ static gc_status im2col(gc_backend *be, cl_mem col, int64_t col_off, const gc_te
     gc_cl_arg_int(&c, g->sw);
     gc_cl_arg_int(&c, g->ph);
     gc_cl_arg_int(&c, g->pw);
-    gc_cl_arg_int(&c, (int)total);
-    return gc_cl_run_1d(&c, (size_t)total);
+    size_t global[3] = {(size_t)g->ow, (size_t)g->oh, (size_t)nb}, local[3] = {1, 1, 1};
+    return gc_cl_run(&c, 3, global, local);
 }
 
-static gc_status col2im(gc_backend *be, const gc_tensor *image, const gc_tensor *bias, cl_mem col,
-                        int64_t col_off, int64_t n0, int64_t nb, const conv_geom *g)
+/* col [nb*OH*OW][K] summed back into image-side rows (+ bias); for an
+ * image with one channel the rows are images n0 .. of the tensor itself,
+ * otherwise they go to `rows` and are transposed into the tensor. */
+static gc_status row2im(gc_backend *be, const gc_tensor *image, place rows, const gc_tensor *bias,
+                        place col, int64_t n0, int64_t nb, const conv_geom *g)
 {
-    int64_t total = nb * g->c * g->h * g->w;
-    gc_cl_call c = gc_cl_begin(be, "conv_col2im");
-    gc_cl_arg_tensor(&c, image);
+    int64_t hw = g->h * g->w;
+    if (g->c == 1) rows = tensor_at(image, n0 * hw);
+    gc_cl_call c = gc_cl_begin(be, "conv_row2im");
+    gc_cl_arg_mem(&c, rows.m, (int)rows.off);
     gc_cl_arg_tensor(&c, bias);
     gc_cl_arg_int(&c, bias != NULL);
-    gc_cl_arg_mem(&c, col, (int)col_off);
-    gc_cl_arg_int(&c, (int)n0);
-    gc_cl_arg_int(&c, (int)nb);
+    gc_cl_arg_mem(&c, col.m, (int)col.off);
     gc_cl_arg_int(&c, (int)g->c);
     gc_cl_arg_int(&c, (int)g->h);
     gc_cl_arg_int(&c, (int)g->w);
@@ -134,50 +171,57 @@ static gc_status col2im(gc_backend *be, const gc_tensor *image, const gc_tensor 
     gc_cl_arg_int(&c, g->sw);
     gc_cl_arg_int(&c, g->ph);
     gc_cl_arg_int(&c, g->pw);
-    gc_cl_arg_int(&c, (int)total);
-    return gc_cl_run_1d(&c, (size_t)total);
+    size_t global[3] = {(size_t)g->w, (size_t)g->h, (size_t)nb}, local[3] = {1, 1, 1};
+    GC_TRY(gc_cl_run(&c, 3, global, local));
+    if (g->c == 1) return GC_OK;
+    /* rows [nb*hw][C] -> images n0 .. of the NCHW tensor */
+    return gc_cl_transpose(be, gc_cl_mem(image), (int64_t)image->off + n0 * g->c * hw, hw,
+                           g->c * hw, rows.m, rows.off, g->c, hw * g->c, NULL, 0, hw, g->c, nb);
 }
 
-/* Images n0 .. n0+nb-1 of t (N, ch, hw) into dst[ch][nb*hw]. */
-static gc_status to_cn(gc_backend *be, cl_mem dst, int64_t dst_off, const gc_tensor *t, int64_t n0,
-                       int64_t nb, int64_t ch, int64_t hw)
+/* W (O, C, KH, KW) as W' (O, KH, KW, C), the column order of col: into
+ * dst, or W itself when C is 1. */
+static gc_status permute_w(gc_backend *be, place dst, const gc_tensor *w, const conv_geom *g,
+                           place *wp)
 {
-    int64_t total = nb * ch * hw;
-    gc_cl_call c = gc_cl_begin(be, "conv_nchw_to_cn");
-    gc_cl_arg_mem(&c, dst, (int)dst_off);
-    gc_cl_arg_tensor(&c, t);
-    gc_cl_arg_int(&c, (int)n0);
-    gc_cl_arg_int(&c, (int)nb);
-    gc_cl_arg_int(&c, (int)ch);
-    gc_cl_arg_int(&c, (int)hw);
-    gc_cl_arg_int(&c, (int)total);
-    return gc_cl_run_1d(&c, (size_t)total);
+    int64_t o = w->shape[0], taps = (int64_t)g->kh * g->kw;
+    if (g->c == 1) {
+        *wp = tensor_at(w, 0);
+        return GC_OK;
+    }
+    *wp = dst;
+    return gc_cl_transpose(be, dst.m, dst.off, g->c, taps * g->c, gc_cl_mem(w), (int64_t)w->off,
+                           taps, g->c * taps, NULL, 0, g->c, taps, o);
 }
 
-/* src[ch][nb*hw] (+ bias) into images n0 .. n0+nb-1 of t (N, ch, hw). */
-static gc_status from_cn(gc_backend *be, const gc_tensor *t, const gc_tensor *bias, cl_mem src,
-                         int64_t src_off, int64_t n0, int64_t nb, int64_t ch, int64_t hw)
+/* dW (O, C, KH, KW) += dW' (O, KH, KW, C). */
+static gc_status unpermute_grad_w(gc_backend *be, const gc_tensor *dw, place dwp,
+                                  const conv_geom *g)
 {
-    int64_t total = nb * ch * hw;
-    gc_cl_call c = gc_cl_begin(be, "conv_cn_to_nchw");
-    gc_cl_arg_tensor(&c, t);
-    gc_cl_arg_tensor(&c, bias);
-    gc_cl_arg_int(&c, bias != NULL);
-    gc_cl_arg_mem(&c, src, (int)src_off);
-    gc_cl_arg_int(&c, (int)n0);
-    gc_cl_arg_int(&c, (int)nb);
-    gc_cl_arg_int(&c, (int)ch);
-    gc_cl_arg_int(&c, (int)hw);
-    gc_cl_arg_int(&c, (int)total);
-    return gc_cl_run_1d(&c, (size_t)total);
+    int64_t o = dw->shape[0], taps = (int64_t)g->kh * g->kw;
+    return gc_cl_transpose(be, gc_cl_mem(dw), (int64_t)dw->off, taps, g->c * taps, dwp.m, dwp.off,
+                           g->c, taps * g->c, NULL, 1, taps, g->c, o);
 }
 
-static gc_status gemm(gc_backend *be, int ta, int tb, int64_t m, int64_t n, int64_t k, float beta,
-                      cl_mem a, size_t a_off, int64_t lda, cl_mem b, size_t b_off, int64_t ldb,
-                      cl_mem c, size_t c_off, int64_t ldc)
+/* Views for the GEMMs: a row-major matrix in the workspace, its
+ * transpose, and images n0 .. of an NCHW tensor as rows of pixels. */
+static gc_cl_mat mrows(place p, int64_t ld)
 {
-    gc_gemm_args g = {ta, tb, m, n, k, 1.0f, beta, lda, ldb, ldc};
-    return gc_cl_gemm_mem(be, &g, a, a_off, b, b_off, c, c_off);
+    return gc_cl_mat_rows(p.m, p.off, ld);
+}
+static gc_cl_mat mtrans(place p, int64_t ld)
+{
+    return gc_cl_mat_t(p.m, p.off, ld);
+}
+static gc_cl_mat mnchw(const gc_tensor *t, int64_t n0, int64_t ch, int64_t hw)
+{
+    return gc_cl_mat_nchw(gc_cl_mem(t), (int64_t)t->off + n0 * ch * hw, ch, hw);
+}
+
+static gc_status gemm(gc_backend *be, int64_t m, int64_t n, int64_t k, float beta, gc_cl_mat a,
+                      gc_cl_mat b, gc_cl_mat c, const gc_tensor *bias)
+{
+    return gc_cl_gemm_ex(be, m, n, k, 1.0f, beta, &a, &b, &c, bias);
 }
 
 /* db[c] += sum over n, p of dimage[n][c][p]: the bias of the image side
@@ -188,6 +232,12 @@ static gc_status bias_grad(const gc_tensor *db, const gc_tensor *dy)
     return gc_cl_reduce_sum(db, dy, GC_C(dy), hw, GC_N(dy) * hw, hw, GC_C(dy) * hw, 1.0f, 1);
 }
 
+/* Workspace floats of a weight-shaped buffer when W' differs from W. */
+static int64_t w_floats(const conv_geom *g)
+{
+    return g->c == 1 ? 0 : g->oc * geom_k(g);
+}
+
 /* ---- conv2d ----------------------------------------------------------------- */
 
 gc_status gc_cl_conv2d_forward(gc_t y, gc_t x, gc_t w, gc_t b, const gc_conv_params *p)
@@ -195,16 +245,20 @@ gc_status gc_cl_conv2d_forward(gc_t y, gc_t x, gc_t w, gc_t b, const gc_conv_par
     gc_backend *be = y->be;
     conv_geom g = geom_make(x, y, w, p);
     GC_TRY(geom_check(&g, x, y, w));
-    int64_t k = geom_k(&g), ohw = geom_ohw(&g), nb;
-    cl_mem ws, wm = gc_cl_mem(w);
-    GC_TRY(plan_chunks(be, &g, (k + g.oc) * ohw, &nb, &ws));
+    int64_t k = geom_k(&g), ohw = geom_ohw(&g), hw = g.h * g.w, nb;
+    int64_t fixed = w_floats(&g), xr_img = g.c == 1 ? 0 : hw * g.c;
+    cl_mem ws;
+    GC_TRY(plan_chunks(be, &g, fixed, xr_img + ohw * k, &nb, &ws));
+    place wp;
+    GC_TRY(permute_w(be, at(ws, 0), w, &g, &wp));
     for (int64_t n0 = 0; n0 < g.n; n0 += nb) {
-        int64_t cnt = g.n - n0 < nb ? g.n - n0 : nb, cols = cnt * ohw;
-        size_t col_off = 0, ycn_off = (size_t)(k * cols);
-        GC_TRY(im2col(be, ws, (int64_t)col_off, x, n0, cnt, &g));
-        GC_TRY(gemm(be, 0, 0, g.oc, cols, k, 0.0f, wm, w->off, k, ws, col_off, cols, ws, ycn_off,
-                    cols));
-        GC_TRY(from_cn(be, y, b, ws, (int64_t)ycn_off, n0, cnt, g.oc, ohw));
+        int64_t cnt = g.n - n0 < nb ? g.n - n0 : nb, rows = cnt * ohw;
+        place xr, col = at(ws, fixed + cnt * xr_img);
+        GC_TRY(to_rows(be, at(ws, fixed), x, n0, cnt, g.c, hw, &xr));
+        GC_TRY(im2row(be, col, xr, cnt, &g));
+        /* y[rows][OC] (NCHW) = col[rows][K] x W'[OC][K]^T + b */
+        GC_TRY(gemm(be, rows, g.oc, k, 0.0f, mrows(col, k), mtrans(wp, k), mnchw(y, n0, g.oc, ohw),
+                    b));
     }
     return GC_OK;
 }
@@ -216,23 +270,31 @@ gc_status gc_cl_conv2d_backward(gc_t dx, gc_t dw, gc_t db, gc_t dy, gc_t x, gc_t
     conv_geom g = geom_make(x, dy, w, p);
     GC_TRY(geom_check(&g, x, dy, w));
     if (db) GC_TRY(bias_grad(db, dy));
-    int64_t k = geom_k(&g), ohw = geom_ohw(&g), nb;
-    cl_mem ws, wm = gc_cl_mem(w), dwm = gc_cl_mem(dw);
-    GC_TRY(plan_chunks(be, &g, (k + g.oc) * ohw, &nb, &ws));
+    int64_t k = geom_k(&g), ohw = geom_ohw(&g), hw = g.h * g.w, nb;
+    int64_t wf = w_floats(&g), fixed = wf * (dx ? 2 : 1);
+    int64_t xr_img = g.c == 1 ? 0 : hw * g.c, dyr_img = g.oc == 1 ? 0 : ohw * g.oc;
+    cl_mem ws;
+    GC_TRY(plan_chunks(be, &g, fixed, xr_img + ohw * k + dyr_img, &nb, &ws));
+    /* dW' accumulates in the workspace unless it is dW itself. */
+    place dwp = g.c == 1 ? tensor_at(dw, 0) : at(ws, 0), wp = {0};
+    if (dx) GC_TRY(permute_w(be, at(ws, wf), w, &g, &wp));
     for (int64_t n0 = 0; n0 < g.n; n0 += nb) {
-        int64_t cnt = g.n - n0 < nb ? g.n - n0 : nb, cols = cnt * ohw;
-        size_t col_off = 0, dycn_off = (size_t)(k * cols);
-        GC_TRY(im2col(be, ws, (int64_t)col_off, x, n0, cnt, &g));
-        GC_TRY(to_cn(be, ws, (int64_t)dycn_off, dy, n0, cnt, g.oc, ohw));
-        /* dW[oc][k] += dYcn[oc][cols] x col[k][cols]^T */
-        GC_TRY(gemm(be, 0, 1, g.oc, k, cols, 1.0f, ws, dycn_off, cols, ws, col_off, cols, dwm,
-                    dw->off, k));
+        int64_t cnt = g.n - n0 < nb ? g.n - n0 : nb, rows = cnt * ohw;
+        place xr, dyr, col = at(ws, fixed + cnt * xr_img);
+        GC_TRY(to_rows(be, at(ws, fixed), x, n0, cnt, g.c, hw, &xr));
+        GC_TRY(im2row(be, col, xr, cnt, &g));
+        GC_TRY(to_rows(be, at(ws, col.off + rows * k), dy, n0, cnt, g.oc, ohw, &dyr));
+        /* dW'[OC][K] (+)= dYr[rows][OC]^T x col[rows][K] */
+        float beta = g.c == 1 || n0 > 0 ? 1.0f : 0.0f;
+        GC_TRY(
+            gemm(be, g.oc, k, rows, beta, mtrans(dyr, g.oc), mrows(col, k), mrows(dwp, k), NULL));
         if (!dx) continue;
-        /* dcol[k][cols] = W[oc][k]^T x dYcn, over col (already consumed). */
-        GC_TRY(gemm(be, 1, 0, k, cols, g.oc, 0.0f, wm, w->off, k, ws, dycn_off, cols, ws, col_off,
-                    cols));
-        GC_TRY(col2im(be, dx, NULL, ws, (int64_t)col_off, n0, cnt, &g));
+        /* dcol[rows][K] = dYr[rows][OC] x W'[OC][K], over col (consumed);
+         * dx's rows over xr (consumed too). */
+        GC_TRY(gemm(be, rows, k, g.oc, 0.0f, mrows(dyr, g.oc), mrows(wp, k), mrows(col, k), NULL));
+        GC_TRY(row2im(be, dx, at(ws, fixed), NULL, col, n0, cnt, &g));
     }
+    if (g.c > 1) GC_TRY(unpermute_grad_w(be, dw, dwp, &g));
     return GC_OK;
 }
 
@@ -243,17 +305,19 @@ gc_status gc_cl_conv_transpose2d_forward(gc_t y, gc_t x, gc_t w, gc_t b, const g
     gc_backend *be = y->be;
     conv_geom g = geom_make(y, x, w, p); /* image = y, output = x */
     GC_TRY(geom_check(&g, y, x, w));
-    int64_t k = geom_k(&g), ohw = geom_ohw(&g), nb;
-    cl_mem ws, wm = gc_cl_mem(w);
-    GC_TRY(plan_chunks(be, &g, (k + g.oc) * ohw, &nb, &ws));
+    int64_t k = geom_k(&g), ohw = geom_ohw(&g), hw = g.h * g.w, nb;
+    int64_t fixed = w_floats(&g), yr_img = g.c == 1 ? 0 : hw * g.c;
+    cl_mem ws;
+    GC_TRY(plan_chunks(be, &g, fixed, ohw * k + yr_img, &nb, &ws));
+    place wp;
+    GC_TRY(permute_w(be, at(ws, 0), w, &g, &wp));
     for (int64_t n0 = 0; n0 < g.n; n0 += nb) {
-        int64_t cnt = g.n - n0 < nb ? g.n - n0 : nb, cols = cnt * ohw;
-        size_t col_off = 0, xcn_off = (size_t)(k * cols);
-        GC_TRY(to_cn(be, ws, (int64_t)xcn_off, x, n0, cnt, g.oc, ohw));
-        /* col[k][cols] = W[C][k]^T x Xcn[C][cols] */
-        GC_TRY(gemm(be, 1, 0, k, cols, g.oc, 0.0f, wm, w->off, k, ws, xcn_off, cols, ws, col_off,
-                    cols));
-        GC_TRY(col2im(be, y, b, ws, (int64_t)col_off, n0, cnt, &g));
+        int64_t cnt = g.n - n0 < nb ? g.n - n0 : nb, rows = cnt * ohw;
+        place col = at(ws, fixed);
+        /* col[rows][K] = x[rows][C] (NCHW) x W'[C][K] */
+        GC_TRY(gemm(be, rows, k, g.oc, 0.0f, mnchw(x, n0, g.oc, ohw), mrows(wp, k), mrows(col, k),
+                    NULL));
+        GC_TRY(row2im(be, y, at(ws, col.off + rows * k), b, col, n0, cnt, &g));
     }
     return GC_OK;
 }
@@ -265,24 +329,27 @@ gc_status gc_cl_conv_transpose2d_backward(gc_t dx, gc_t dw, gc_t db, gc_t dy, gc
     conv_geom g = geom_make(dy, x, w, p); /* image = dy, output = x */
     GC_TRY(geom_check(&g, dy, x, w));
     if (db) GC_TRY(bias_grad(db, dy));
-    int64_t k = geom_k(&g), ohw = geom_ohw(&g), nb;
-    cl_mem ws, wm = gc_cl_mem(w), dwm = gc_cl_mem(dw);
-    int64_t per_image = (k + g.oc + (dx ? g.oc : 0)) * ohw;
-    GC_TRY(plan_chunks(be, &g, per_image, &nb, &ws));
+    int64_t k = geom_k(&g), ohw = geom_ohw(&g), hw = g.h * g.w, nb;
+    int64_t wf = w_floats(&g), fixed = wf * (dx ? 2 : 1);
+    int64_t dyr_img = g.c == 1 ? 0 : hw * g.c, xr_img = g.oc == 1 ? 0 : ohw * g.oc;
+    cl_mem ws;
+    GC_TRY(plan_chunks(be, &g, fixed, dyr_img + ohw * k + xr_img, &nb, &ws));
+    place dwp = g.c == 1 ? tensor_at(dw, 0) : at(ws, 0), wp = {0};
+    if (dx) GC_TRY(permute_w(be, at(ws, wf), w, &g, &wp));
     for (int64_t n0 = 0; n0 < g.n; n0 += nb) {
-        int64_t cnt = g.n - n0 < nb ? g.n - n0 : nb, cols = cnt * ohw;
-        size_t col_off = 0, xcn_off = (size_t)(k * cols),
-               dxcn_off = xcn_off + (size_t)(g.oc * cols);
-        GC_TRY(im2col(be, ws, (int64_t)col_off, dy, n0, cnt, &g));
-        GC_TRY(to_cn(be, ws, (int64_t)xcn_off, x, n0, cnt, g.oc, ohw));
-        /* dW[C][k] += Xcn[C][cols] x col[k][cols]^T */
-        GC_TRY(gemm(be, 0, 1, g.oc, k, cols, 1.0f, ws, xcn_off, cols, ws, col_off, cols, dwm,
-                    dw->off, k));
+        int64_t cnt = g.n - n0 < nb ? g.n - n0 : nb, rows = cnt * ohw;
+        place dyr, xr, col = at(ws, fixed + cnt * dyr_img);
+        GC_TRY(to_rows(be, at(ws, fixed), dy, n0, cnt, g.c, hw, &dyr));
+        GC_TRY(im2row(be, col, dyr, cnt, &g));
+        GC_TRY(to_rows(be, at(ws, col.off + rows * k), x, n0, cnt, g.oc, ohw, &xr));
+        /* dW'[C][K] (+)= Xr[rows][C]^T x col[rows][K] */
+        float beta = g.c == 1 || n0 > 0 ? 1.0f : 0.0f;
+        GC_TRY(gemm(be, g.oc, k, rows, beta, mtrans(xr, g.oc), mrows(col, k), mrows(dwp, k), NULL));
         if (!dx) continue;
-        /* dXcn[C][cols] = W[C][k] x col[k][cols]: the forward of a conv2d. */
-        GC_TRY(gemm(be, 0, 0, g.oc, cols, k, 0.0f, wm, w->off, k, ws, col_off, cols, ws, dxcn_off,
-                    cols));
-        GC_TRY(from_cn(be, dx, NULL, ws, (int64_t)dxcn_off, n0, cnt, g.oc, ohw));
+        /* dx[rows][C] (NCHW) = col[rows][K] x W'[C][K]^T: a conv2d's forward. */
+        GC_TRY(gemm(be, rows, g.oc, k, 0.0f, mrows(col, k), mtrans(wp, k), mnchw(dx, n0, g.oc, ohw),
+                    NULL));
     }
+    if (g.c > 1) GC_TRY(unpermute_grad_w(be, dw, dwp, &g));
     return GC_OK;
 }

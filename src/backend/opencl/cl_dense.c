@@ -28,8 +28,10 @@ gc_status gc_cl_dense_forward(gc_t y, gc_t x, gc_t w, gc_t b)
     gc_cl_arg_tensor(&c, y);
     gc_cl_arg_tensor(&c, b);
     gc_cl_arg_int(&c, (int)out);
-    gc_cl_arg_int(&c, (int)(n * out));
-    return gc_cl_run_1d(&c, (size_t)(n * out));
+    gc_cl_arg_int(&c, (int)n);
+    size_t wg = gc_cl_wg_size(&c, (size_t)out < 64 ? (size_t)out : 64);
+    size_t global[2] = {((size_t)out + wg - 1) / wg * wg, (size_t)n}, local[2] = {wg, 1};
+    return gc_cl_run(&c, 2, global, local);
 }
 
 gc_status gc_cl_dense_backward(gc_t dx, gc_t dw, gc_t db, gc_t dy, gc_t x, gc_t w)

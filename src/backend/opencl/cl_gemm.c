@@ -1,32 +1,61 @@
-/* src/backend/opencl/cl_gemm.c - GEMM on the OpenCL device, through CLBlast.
+/* src/backend/opencl/cl_gemm.c - GEMM on the OpenCL device: gancl's own tile
+ * kernels (cl/gemm.cl) or CLBlast, whichever cl_tune.c chose for the device.
  *
  * This is the single place gancl multiplies matrices on a device: every
- * dense layer and convolution ends up here, so per-device tuning (CLBlast
- * parameter overrides, or a kernel of gancl's own where it measures faster)
- * slots in without touching any op.
+ * dense layer and convolution ends up here, through gc_cl_gemm_ex on views
+ * (gc_cl_mat: strided, with grouped rows, so NCHW tensors are operands as
+ * they are).  The own engine maps every case onto one kernel form,
+ * C = alpha * A x B + beta * C (+ bias) with B's rows contiguous:
+ *
+ *   A, A^T, NCHW   read in place through the view's strides
+ *   B^T            transposed into a private scratch buffer first (in
+ *                  slabs of columns when large)
+ *   C              written through its view, the bias added on the way
+ *
+ * and splits a long K into chunks of kc (beta = 1 after the first) when
+ * enough tiles share each chunk, so a chunk of A and B stays in the CPU's
+ * L2 while the tiles use it: without this a weight gradient (K = batch *
+ * pixels) streams from memory.  The CLBlast engine passes row-major and
+ * transposed operands straight to CLBlastSgemm and copies other views (and
+ * the bias) through the same scratch.
  */
 #include <clblast_c.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "backend/opencl/cl_internal.h"
 #include "backend/opencl/cl_ops.h"
+#include "backend/opencl/cl_tune.h"
 #include "util/error.h"
 #include "util/log.h"
+
+/* Fewest tiles for which a long K is split into chunks. */
+#define CHUNK_MIN_TILES 32
+
+/* Largest B^T slab transposed at once (floats): bounds the scratch. */
+#define SCRATCH_MAX_FLOATS ((int64_t)8 << 20)
+
+struct gc_cl_gemm_state {
+    gc_cl_gemm_config cfg;
+    cl_mem scratch; /* B^T for the own engine; views copied for CLBlast */
+    size_t scratch_bytes;
+};
 
 /* CLBlast's database has no entry for CPU OpenCL drivers such as PoCL, and
  * its defaults run at ~11 GFLOP/s there.  Measured on PoCL 3.1 (2 cores,
  * AVX-512): the indirect Xgemm kernel with one work-item per 32x8 tile and
  * 8-wide vectors reaches ~50 GFLOP/s on the D-conv2 shape (128x3136x576)
  * against 11.7 by default, so CPU devices use it for every size
- * (XGEMM_MIN_INDIRECT_SIZE 0: the direct kernel is slower there).
- * GANCL_CLBLAST_DEFAULTS=1 keeps CLBlast's own choice. */
-static void tune_for_cpu(gc_backend *be, cl_device_id device)
+ * (XGEMM_MIN_INDIRECT_SIZE 0: the direct kernel is slower there).  This is
+ * the fallback engine on CPUs; GANCL_CLBLAST_DEFAULTS=1 keeps CLBlast's own
+ * choice. */
+static void tune_clblast_for_cpu(gc_backend *be, cl_device_id device)
 {
-    static const char *xgemm_names[] = {"GEMMK", "KREG", "KWG", "KWI", "MDIMA", "MDIMC",
-                                        "MWG",   "NDIMB", "NDIMC", "NWG", "SA",   "SB",
-                                        "STRM",  "STRN", "VWM",  "VWN"};
+    static const char *xgemm_names[] = {"GEMMK", "KREG",  "KWG",   "KWI", "MDIMA", "MDIMC",
+                                        "MWG",   "NDIMB", "NDIMC", "NWG", "SA",    "SB",
+                                        "STRM",  "STRN",  "VWM",   "VWN"};
     static const size_t xgemm_values[] = {0, 1, 16, 2, 1, 1, 32, 1, 1, 8, 0, 0, 0, 0, 8, 8};
     static const char *routine_names[] = {"XGEMM_MIN_INDIRECT_SIZE"};
     static const size_t routine_values[] = {0};
@@ -37,36 +66,355 @@ static void tune_for_cpu(gc_backend *be, cl_device_id device)
     if (a != CLBlastSuccess || b != CLBlastSuccess)
         GC_WARN("%s: CLBlast parameter override failed (%s, %s); using CLBlast's defaults",
                 be->name, gc_cl_error_name(a), gc_cl_error_name(b));
-    else GC_DEBUG("%s: CLBlast Xgemm tuned for a CPU device", be->name);
+    else
+        GC_DEBUG("%s: CLBlast Xgemm tuned for a CPU device", be->name);
 }
 
 void gc_cl_gemm_init(gc_backend *be)
 {
+    gc_cl_ctx *cl = gc_cl_ctx_of(be);
     const char *keep = getenv("GANCL_CLBLAST_DEFAULTS");
-    if (keep && !strcmp(keep, "1")) return;
-    if (be->device.type == GC_DEVICE_CPU) tune_for_cpu(be, gc_cl_ctx_of(be)->device);
+    if (be->device.type == GC_DEVICE_CPU && !(keep && !strcmp(keep, "1")))
+        tune_clblast_for_cpu(be, cl->device);
+
+    /* Without state (out of host memory) every GEMM goes to CLBlast. */
+    cl->gemm = calloc(1, sizeof *cl->gemm);
+    if (!cl->gemm) return;
+    gc_cl_gemm_config cfg = gc_cl_tune_default(be);
+    const char *from = "default";
+    if (gc_cl_tune_load(be, &cfg)) from = "tuning file";
+    const char *env = getenv("GANCL_GEMM");
+    if (env && *env) {
+        gc_cl_gemm_config e = cfg;
+        if (gc_cl_gemm_config_parse(env, &e) == GC_OK) {
+            cfg = e;
+            from = "GANCL_GEMM";
+        } else {
+            GC_WARN("ignoring GANCL_GEMM: %s", gc_last_error());
+        }
+    }
+    cl->gemm->cfg = cfg;
+    char text[96];
+    gc_cl_gemm_config_format(&cfg, text, sizeof text);
+    GC_DEBUG("%s: GEMM %s (%s)", be->name, text, from);
 }
 
-gc_status gc_cl_gemm_mem(gc_backend *be, const gc_gemm_args *g, cl_mem a, size_t a_off,
-                         cl_mem b, size_t b_off, cl_mem c, size_t c_off)
+void gc_cl_gemm_free(gc_backend *be)
 {
     gc_cl_ctx *cl = gc_cl_ctx_of(be);
-    CLBlastStatusCode st = CLBlastSgemm(
-        CLBlastLayoutRowMajor, g->trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
-        g->trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, (size_t)g->m, (size_t)g->n,
-        (size_t)g->k, g->alpha, a, a_off, (size_t)g->lda, b, b_off, (size_t)g->ldb, g->beta, c,
-        c_off, (size_t)g->ldc, &cl->queue, NULL);
+    if (!cl || !cl->gemm) return;
+    if (cl->gemm->scratch) clReleaseMemObject(cl->gemm->scratch);
+    free(cl->gemm);
+    cl->gemm = NULL;
+}
+
+gc_cl_gemm_config gc_cl_gemm_get_config(const gc_backend *be)
+{
+    const gc_cl_ctx *cl = gc_cl_ctx_of(be);
+    if (cl->gemm) return cl->gemm->cfg;
+    gc_cl_gemm_config clblast = {.engine = GC_CL_GEMM_CLBLAST};
+    return clblast;
+}
+
+void gc_cl_gemm_set_config(gc_backend *be, const gc_cl_gemm_config *cfg)
+{
+    gc_cl_ctx *cl = gc_cl_ctx_of(be);
+    GC_ASSERT(cfg->tile >= 0 && cfg->tile < gc_cl_tile_count);
+    GC_ASSERT(cfg->narrow >= 0 && cfg->narrow < gc_cl_tile_count);
+    GC_ASSERT(cfg->kc >= 0);
+    if (cl->gemm) cl->gemm->cfg = *cfg;
+}
+
+/* The largest float offset an operand's kernel arguments address must be
+ * indexable with int. */
+static gc_status check_mat(const gc_cl_mat *x, int64_t rows, int64_t cols, const char *what)
+{
+    if (rows <= 0 || cols <= 0) return GC_OK;
+    int64_t grp = x->grp < rows ? x->grp : rows;
+    int64_t last = x->off + (rows - 1) / grp * x->gs + (grp - 1) * x->rs + (cols - 1) * x->cs;
+    GC_TRY(gc_cl_check_int(last + 1, what));
+    return gc_cl_check_int(x->rs > x->cs ? x->rs : x->cs, what);
+}
+
+static int plain(const gc_cl_mat *x)
+{
+    return x->grp == GC_CL_MAT_ONE_GROUP;
+}
+
+/* C = alpha * A x B + beta * C (+ bias) with one tile kernel, B's rows
+ * contiguous. */
+static gc_status tile_launch(gc_backend *be, const gc_cl_tile *t, int64_t m, int64_t n, int64_t k,
+                             float alpha, float beta, const gc_cl_mat *a, cl_mem b, int64_t b_off,
+                             int64_t ldb, const gc_cl_mat *c, const gc_tensor *bias)
+{
+    int64_t nr = (int64_t)t->nv * 16;
+    size_t tm = (size_t)((m + t->mr - 1) / t->mr), tn = (size_t)((n + nr - 1) / nr);
+    /* The faster-varying dimension walks along the operand that is
+     * shared: with few row tiles, consecutive tiles reuse B's panel;
+     * otherwise they reuse A's rows. */
+    int rows_first = tm < tn;
+    size_t global[2] = {rows_first ? tm : tn, rows_first ? tn : tm}, local[2] = {1, 1};
+    gc_cl_call call = gc_cl_begin(be, t->kernel);
+    gc_cl_arg_int(&call, (int)m);
+    gc_cl_arg_int(&call, (int)n);
+    gc_cl_arg_int(&call, (int)k);
+    gc_cl_arg_float(&call, alpha);
+    gc_cl_arg_float(&call, beta);
+    gc_cl_arg_mem(&call, a->m, (int)a->off);
+    gc_cl_arg_int(&call, (int)a->rs);
+    gc_cl_arg_int(&call, (int)a->cs);
+    gc_cl_arg_int(&call, (int)a->grp);
+    gc_cl_arg_int(&call, (int)a->gs);
+    gc_cl_arg_mem(&call, b, (int)b_off);
+    gc_cl_arg_int(&call, (int)ldb);
+    gc_cl_arg_mem(&call, c->m, (int)c->off);
+    gc_cl_arg_int(&call, (int)c->rs);
+    gc_cl_arg_int(&call, (int)c->cs);
+    gc_cl_arg_int(&call, (int)c->grp);
+    gc_cl_arg_int(&call, (int)c->gs);
+    gc_cl_arg_tensor(&call, bias);
+    gc_cl_arg_int(&call, bias != NULL);
+    gc_cl_arg_int(&call, rows_first);
+    return gc_cl_run(&call, 2, global, local);
+}
+
+/* The own kernels with B's rows contiguous, K in chunks (the bias goes
+ * with the last chunk). */
+static gc_status own_gemm_rows(gc_backend *be, const gc_cl_gemm_config *cfg, int64_t m, int64_t n,
+                               int64_t k, float alpha, float beta, const gc_cl_mat *a, cl_mem b,
+                               int64_t b_off, int64_t ldb, const gc_cl_mat *c,
+                               const gc_tensor *bias)
+{
+    const gc_cl_tile *t = &gc_cl_tiles[cfg->tile], *nt = &gc_cl_tiles[cfg->narrow];
+    if (n < (int64_t)t->nv * 16 && nt->nv < t->nv) t = nt;
+    /* Chunks pay off when many tiles share each chunk in L2; a handful of
+     * tiles (a 1-channel convolution's weight gradient) would only pay
+     * the launches (measured 1.8x slower). */
+    int64_t tiles = (m + t->mr - 1) / t->mr * ((n + t->nv * 16 - 1) / (t->nv * 16));
+    int64_t kc = cfg->kc > 0 && k > 2 * (int64_t)cfg->kc && tiles >= CHUNK_MIN_TILES ? cfg->kc : k;
+    if (k == 0) kc = 1; /* one launch: C = beta * C (+ bias) */
+    for (int64_t k0 = 0; k0 < (k ? k : 1); k0 += kc) {
+        int64_t kn = k - k0 < kc ? k - k0 : kc;
+        gc_cl_mat ak = *a;
+        ak.off += k0 * a->cs;
+        GC_TRY(tile_launch(be, t, m, n, kn, alpha, k0 ? 1.0f : beta, &ak, b, b_off + k0 * ldb, ldb,
+                           c, k0 + kc >= k ? bias : NULL));
+    }
+    return GC_OK;
+}
+
+/* A scratch buffer of at least nbytes, private to the GEMM (the callers'
+ * operands may live in the backend's workspace). */
+static gc_status scratch(gc_backend *be, size_t nbytes, cl_mem *out)
+{
+    struct gc_cl_gemm_state *st = gc_cl_ctx_of(be)->gemm;
+    if (!st) return gc_error(GC_ERR_NOMEM, "out of host memory for the GEMM's state");
+    if (nbytes > st->scratch_bytes) {
+        if (st->scratch) clReleaseMemObject(st->scratch); /* queued users keep a reference */
+        st->scratch = NULL;
+        st->scratch_bytes = 0;
+        cl_int err;
+        st->scratch =
+            clCreateBuffer(gc_cl_ctx_of(be)->context, CL_MEM_READ_WRITE, nbytes, NULL, &err);
+        if (err != CL_SUCCESS) return gc_cl_fail(err, "clCreateBuffer(GEMM scratch)");
+        st->scratch_bytes = nbytes;
+    }
+    *out = st->scratch;
+    return GC_OK;
+}
+
+/* A^T is read in place through strides.  (Copying a tall A^T to rows
+ * first, or computing C^T = B^T A to stream A's stored rows, both measured
+ * slower on PoCL.)
+ * B^T, stored n x k, goes to scratch a slab of its rows (columns of C) at a
+ * time, as k x slab, each slab multiplied into its columns of C. */
+static gc_status own_gemm(gc_backend *be, int64_t m, int64_t n, int64_t k, float alpha, float beta,
+                          const gc_cl_mat *a, const gc_cl_mat *b, const gc_cl_mat *c,
+                          const gc_tensor *bias)
+{
+    const gc_cl_gemm_config *cfg = &gc_cl_ctx_of(be)->gemm->cfg;
+    if (b->cs == 1)
+        return own_gemm_rows(be, cfg, m, n, k, alpha, beta, a, b->m, b->off, b->rs, c, bias);
+    int64_t kk = k ? k : 1;
+    int64_t slab = SCRATCH_MAX_FLOATS / kk;
+    if (slab > n) slab = n;
+    if (slab > 32) slab -= slab % 32; /* whole tiles except in the last slab */
+    if (slab < 1) slab = 1;
+    cl_mem bt = NULL;
+    GC_TRY(gc_cl_check_int(slab * kk, "gemm: B^T slab"));
+    GC_TRY(scratch(be, (size_t)(slab * kk) * sizeof(float), &bt));
+    for (int64_t j0 = 0; j0 < n; j0 += slab) {
+        int64_t ns = n - j0 < slab ? n - j0 : slab;
+        if (k)
+            GC_TRY(gc_cl_transpose(be, bt, 0, ns, 0, b->m, b->off + j0 * b->cs, b->cs, 0, NULL, 0,
+                                   ns, k, 1));
+        gc_cl_mat cj = *c;
+        cj.off += j0 * c->cs;
+        gc_tensor bias_j;
+        if (bias) bias_j = gc_tensor_1d(bias->be, bias->buf, bias->off + (size_t)j0, ns);
+        GC_TRY(own_gemm_rows(be, cfg, m, ns, k, alpha, beta, a, bt, 0, ns, &cj,
+                             bias ? &bias_j : NULL));
+    }
+    return GC_OK;
+}
+
+/* ---- the CLBlast engine ---------------------------------------------------------- */
+
+/* Copies between a strided, grouped matrix and a row-major one (ld = cols)
+ * in the GEMM scratch; the bias is added on the way back. */
+static gc_status regroup(gc_backend *be, const gc_cl_mat *x, cl_mem rm, int64_t rm_off,
+                         int64_t rows, int64_t cols, int to_rows, const gc_tensor *bias)
+{
+    gc_cl_call call = gc_cl_begin(be, to_rows ? "gemm_gather" : "gemm_scatter");
+    gc_cl_arg_mem(&call, rm, (int)rm_off);
+    gc_cl_arg_mem(&call, x->m, (int)x->off);
+    gc_cl_arg_int(&call, (int)x->rs);
+    gc_cl_arg_int(&call, (int)x->cs);
+    gc_cl_arg_int(&call, (int)x->grp);
+    gc_cl_arg_int(&call, (int)x->gs);
+    gc_cl_arg_tensor(&call, bias);
+    gc_cl_arg_int(&call, bias != NULL);
+    gc_cl_arg_int(&call, (int)rows);
+    gc_cl_arg_int(&call, (int)cols);
+    size_t wg = gc_cl_wg_size(&call, 64);
+    size_t global[2] = {((size_t)cols + wg - 1) / wg * wg, (size_t)rows}, local[2] = {wg, 1};
+    return gc_cl_run(&call, 2, global, local);
+}
+
+static gc_status clblast_call(gc_backend *be, int64_t m, int64_t n, int64_t k, float alpha,
+                              float beta, int ta, cl_mem a, int64_t a_off, int64_t lda, int tb,
+                              cl_mem b, int64_t b_off, int64_t ldb, cl_mem c, int64_t c_off,
+                              int64_t ldc)
+{
+    gc_cl_ctx *cl = gc_cl_ctx_of(be);
+    CLBlastStatusCode st =
+        CLBlastSgemm(CLBlastLayoutRowMajor, ta ? CLBlastTransposeYes : CLBlastTransposeNo,
+                     tb ? CLBlastTransposeYes : CLBlastTransposeNo, (size_t)m, (size_t)n, (size_t)k,
+                     alpha, a, (size_t)a_off, (size_t)lda, b, (size_t)b_off, (size_t)ldb, beta, c,
+                     (size_t)c_off, (size_t)ldc, &cl->queue, NULL);
     if (st != CLBlastSuccess) {
         char what[128];
-        snprintf(what, sizeof what, "CLBlastSgemm(%lld x %lld x %lld)", (long long)g->m,
-                 (long long)g->n, (long long)g->k);
+        snprintf(what, sizeof what, "CLBlastSgemm(%lld x %lld x %lld)", (long long)m, (long long)n,
+                 (long long)k);
         return gc_cl_fail((cl_int)st, what);
     }
     return GC_OK;
+}
+
+/* A view CLBlast can take as it is: row-major or transposed, with a
+ * leading dimension it accepts (a single row or column may have any). */
+static int clblast_view(const gc_cl_mat *x, int64_t rows, int64_t cols, int *trans, int64_t *ld)
+{
+    if (!plain(x)) return 0;
+    if (x->cs == 1 && (rows == 1 || x->rs >= cols)) {
+        *trans = 0;
+        *ld = x->rs > cols ? x->rs : cols;
+        return 1;
+    }
+    if (x->rs == 1 && (cols == 1 || x->cs >= rows)) {
+        *trans = 1;
+        *ld = x->cs > rows ? x->cs : rows;
+        return 1;
+    }
+    return 0;
+}
+
+/* CLBlast takes row-major operands, each possibly transposed; other views
+ * (NCHW, a leading dimension it refuses) and the bias go through row-major
+ * copies in scratch. */
+static gc_status clblast_gemm(gc_backend *be, int64_t m, int64_t n, int64_t k, float alpha,
+                              float beta, const gc_cl_mat *a, const gc_cl_mat *b,
+                              const gc_cl_mat *c, const gc_tensor *bias)
+{
+    int ta = 0, tb = 0, tc = 0;
+    int64_t lda = k, ldb = n, ldc = n;
+    int a_direct = clblast_view(a, m, k, &ta, &lda);
+    int b_direct = clblast_view(b, k, n, &tb, &ldb);
+    int c_direct = clblast_view(c, m, n, &tc, &ldc) && !tc && !bias;
+    int64_t a_floats = a_direct ? 0 : m * k, b_floats = b_direct ? 0 : k * n;
+    int64_t c_floats = c_direct ? 0 : m * n;
+    cl_mem s = NULL;
+    if (a_floats + b_floats + c_floats) {
+        GC_TRY(gc_cl_check_int(a_floats + b_floats + c_floats, "gemm: scratch"));
+        GC_TRY(scratch(be, (size_t)(a_floats + b_floats + c_floats) * sizeof(float), &s));
+    }
+    cl_mem am = a->m, bm = b->m, cm = c->m;
+    int64_t a_off = a->off, b_off = b->off, c_off = c->off;
+    if (!a_direct) {
+        GC_TRY(regroup(be, a, s, 0, m, k, 1, NULL));
+        am = s, a_off = 0, ta = 0, lda = k;
+    }
+    if (!b_direct) {
+        GC_TRY(regroup(be, b, s, a_floats, k, n, 1, NULL));
+        bm = s, b_off = a_floats, tb = 0, ldb = n;
+    }
+    if (!c_direct) {
+        if (beta != 0.0f) GC_TRY(regroup(be, c, s, a_floats + b_floats, m, n, 1, NULL));
+        cm = s, c_off = a_floats + b_floats, ldc = n;
+    }
+    GC_TRY(clblast_call(be, m, n, k, alpha, beta, ta, am, a_off, lda, tb, bm, b_off, ldb, cm, c_off,
+                        ldc));
+    if (!c_direct) GC_TRY(regroup(be, c, s, a_floats + b_floats, m, n, 0, bias));
+    return GC_OK;
+}
+
+/* ---- entry points ------------------------------------------------------------------ */
+
+gc_status gc_cl_gemm_ex(gc_backend *be, int64_t m, int64_t n, int64_t k, float alpha, float beta,
+                        const gc_cl_mat *a, const gc_cl_mat *b, const gc_cl_mat *c,
+                        const gc_tensor *bias)
+{
+    GC_ASSERT(plain(b) && (b->cs == 1 || b->rs == 1));
+    if (m == 0 || n == 0) return GC_OK;
+    GC_TRY(check_mat(a, m, k, "gemm: A extent"));
+    GC_TRY(check_mat(b, k, n, "gemm: B extent"));
+    GC_TRY(check_mat(c, m, n, "gemm: C extent"));
+    const struct gc_cl_gemm_state *st = gc_cl_ctx_of(be)->gemm;
+    if (st && st->cfg.engine == GC_CL_GEMM_OWN)
+        return own_gemm(be, m, n, k, alpha, beta, a, b, c, bias);
+    return clblast_gemm(be, m, n, k, alpha, beta, a, b, c, bias);
+}
+
+gc_status gc_cl_gemm_mem(gc_backend *be, const gc_gemm_args *g, cl_mem a, size_t a_off, cl_mem b,
+                         size_t b_off, cl_mem c, size_t c_off)
+{
+    gc_cl_mat am = g->trans_a ? gc_cl_mat_t(a, (int64_t)a_off, g->lda)
+                              : gc_cl_mat_rows(a, (int64_t)a_off, g->lda);
+    gc_cl_mat bm = g->trans_b ? gc_cl_mat_t(b, (int64_t)b_off, g->ldb)
+                              : gc_cl_mat_rows(b, (int64_t)b_off, g->ldb);
+    gc_cl_mat cm = gc_cl_mat_rows(c, (int64_t)c_off, g->ldc);
+    return gc_cl_gemm_ex(be, g->m, g->n, g->k, g->alpha, g->beta, &am, &bm, &cm, NULL);
 }
 
 gc_status gc_cl_gemm(gc_t c, gc_t a, gc_t b, const gc_gemm_args *args)
 {
     return gc_cl_gemm_mem(c->be, args, gc_cl_mem(a), a->off, gc_cl_mem(b), b->off, gc_cl_mem(c),
                           c->off);
+}
+
+gc_status gc_cl_transpose(gc_backend *be, cl_mem dst, int64_t dst_off, int64_t dst_ld,
+                          int64_t dst_bs, cl_mem src, int64_t src_off, int64_t src_ld,
+                          int64_t src_bs, const gc_tensor *bias, int accumulate, int64_t rows,
+                          int64_t cols, int64_t batch)
+{
+    if (rows == 0 || cols == 0 || batch == 0) return GC_OK;
+    GC_TRY(gc_cl_check_int(dst_off + (batch - 1) * dst_bs + (cols - 1) * dst_ld + rows,
+                           "transpose: destination extent"));
+    GC_TRY(gc_cl_check_int(src_off + (batch - 1) * src_bs + (rows - 1) * src_ld + cols,
+                           "transpose: source extent"));
+    gc_cl_call call = gc_cl_begin(be, "gemm_transpose");
+    gc_cl_arg_mem(&call, dst, (int)dst_off);
+    gc_cl_arg_int(&call, (int)dst_ld);
+    gc_cl_arg_int(&call, (int)dst_bs);
+    gc_cl_arg_mem(&call, src, (int)src_off);
+    gc_cl_arg_int(&call, (int)src_ld);
+    gc_cl_arg_int(&call, (int)src_bs);
+    gc_cl_arg_tensor(&call, bias);
+    gc_cl_arg_int(&call, bias != NULL);
+    gc_cl_arg_int(&call, accumulate);
+    gc_cl_arg_int(&call, (int)rows);
+    gc_cl_arg_int(&call, (int)cols);
+    size_t global[3] = {(size_t)((cols + 15) / 16), (size_t)((rows + 15) / 16), (size_t)batch};
+    size_t local[3] = {1, 1, 1};
+    return gc_cl_run(&call, 3, global, local);
 }

@@ -45,6 +45,7 @@ typedef struct gc_cl_ctx {
     cl_mem workspace;  /* scratch for im2col and friends, grown on demand */
     size_t workspace_bytes;
     int cache_hit;     /* 1 when the program came from the binary cache */
+    struct gc_cl_gemm_state *gemm; /* cl_gemm.c: the GEMM engine chosen (cl_tune.h) */
 } gc_cl_ctx;
 
 static inline gc_cl_ctx *gc_cl_ctx_of(const gc_backend *be) { return (gc_cl_ctx *)be->ctx; }

@@ -1,0 +1,441 @@
+/* src/backend/opencl/cl_tune.c - choosing the GEMM engine and tile per
+ * device: the tile table, the shipped defaults, the tuning file
+ * ($XDG_CACHE_HOME/gancl/tune-<device hash>.txt) and the measurement that
+ * `gancl tune` runs to write it.
+ *
+ * The measurement times every candidate on the GEMM shapes gancl's models
+ * run at batch 64 (convolutions as im2row GEMMs, dense layers) and keeps
+ * the one with the least total time, in three steps: the engine and wide
+ * tile, then the tile for narrow C (a few columns), then the K chunk.
+ * Each figure is the median of several runs, so a busy machine skews it
+ * less; the file records the figures next to the choice.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "backend/opencl/cl_tune.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/log.h"
+
+/* The kernels of cl/gemm.cl, in the same order. */
+const gc_cl_tile gc_cl_tiles[] = {
+    {"gemm_8x2", 8, 2},
+    {"gemm_12x2", 12, 2},
+    {"gemm_6x1", 6, 1},
+    {"gemm_12x1", 12, 1},
+};
+const int gc_cl_tile_count = (int)(sizeof gc_cl_tiles / sizeof gc_cl_tiles[0]);
+
+#define TUNE_MAX_BYTES 65536
+
+static int tile_index(int mr, int nv)
+{
+    for (int i = 0; i < gc_cl_tile_count; i++)
+        if (gc_cl_tiles[i].mr == mr && gc_cl_tiles[i].nv == nv) return i;
+    return -1;
+}
+
+gc_cl_gemm_config gc_cl_tune_default(const gc_backend *be)
+{
+    /* Measured on PoCL 3.1, 2 cores with AVX-512 (docs/PERFORMANCE.md):
+     * 12 x 32 tiles keep 24 of the 32 zmm registers as accumulators; 12 x 16
+     * serves C with fewer than 32 columns; chunks of 512 along K keep a
+     * weight gradient's operands in L2 (`gancl tune` picked 512 in both of
+     * its runs here, 256 and 1024 within 15%).  A CPU whose driver prefers
+     * 8-wide floats (AVX2, 16 ymm registers) gets the 6 x 16 tile, BLIS's
+     * shape for that register file. */
+    gc_cl_gemm_config cfg = {.engine = GC_CL_GEMM_CLBLAST,
+                             .tile = tile_index(12, 2),
+                             .narrow = tile_index(12, 1),
+                             .kc = 512};
+    if (be->device.type != GC_DEVICE_CPU) return cfg;
+    cfg.engine = GC_CL_GEMM_OWN;
+    cl_uint width = 0;
+    clGetDeviceInfo(gc_cl_ctx_of(be)->device, CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT, sizeof width,
+                    &width, NULL);
+    if (width && width < 16) cfg.tile = cfg.narrow = tile_index(6, 1);
+    return cfg;
+}
+
+void gc_cl_gemm_config_format(const gc_cl_gemm_config *cfg, char *buf, size_t n)
+{
+    if (cfg->engine == GC_CL_GEMM_CLBLAST) {
+        snprintf(buf, n, "clblast");
+        return;
+    }
+    const gc_cl_tile *t = &gc_cl_tiles[cfg->tile], *nt = &gc_cl_tiles[cfg->narrow];
+    snprintf(buf, n, "own tile=%dx%d narrow=%dx%d kc=%d", t->mr, t->nv, nt->mr, nt->nv, cfg->kc);
+}
+
+static gc_status parse_tile(const char *v, int *out)
+{
+    int mr, nv, used = 0;
+    if (sscanf(v, "%dx%d%n", &mr, &nv, &used) != 2 || v[used] != '\0' ||
+        (*out = tile_index(mr, nv)) < 0) {
+        char list[256] = "";
+        for (int i = 0; i < gc_cl_tile_count; i++) {
+            size_t len = strlen(list);
+            snprintf(list + len, sizeof list - len, "%s%dx%d", i ? ", " : "", gc_cl_tiles[i].mr,
+                     gc_cl_tiles[i].nv);
+        }
+        return gc_error(GC_ERR_FORMAT, "unknown GEMM tile '%s' (one of %s)", v, list);
+    }
+    return GC_OK;
+}
+
+gc_status gc_cl_gemm_config_parse(const char *text, gc_cl_gemm_config *out)
+{
+    gc_cl_gemm_config cfg = *out;
+    const char *p = text;
+    for (;;) {
+        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+            p++;
+        if (*p == '#') {
+            while (*p && *p != '\n')
+                p++;
+            continue;
+        }
+        if (!*p) break;
+        char tok[64];
+        size_t n = 0;
+        while (*p && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r' && *p != '#') {
+            if (n + 1 >= sizeof tok) return gc_error(GC_ERR_FORMAT, "GEMM spec: token too long");
+            tok[n++] = *p++;
+        }
+        tok[n] = '\0';
+        char *eq = strchr(tok, '=');
+        if (!eq) {
+            if (!strcmp(tok, "own"))
+                cfg.engine = GC_CL_GEMM_OWN;
+            else if (!strcmp(tok, "clblast"))
+                cfg.engine = GC_CL_GEMM_CLBLAST;
+            else
+                return gc_error(GC_ERR_FORMAT, "GEMM spec: unknown word '%s' (own or clblast)",
+                                tok);
+            continue;
+        }
+        *eq = '\0';
+        const char *v = eq + 1;
+        if (!strcmp(tok, "tile")) {
+            GC_TRY(parse_tile(v, &cfg.tile));
+        } else if (!strcmp(tok, "narrow")) {
+            GC_TRY(parse_tile(v, &cfg.narrow));
+        } else if (!strcmp(tok, "kc")) {
+            char *end;
+            long kc = strtol(v, &end, 10);
+            if (!*v || *end || kc < 0 || kc > 1 << 20)
+                return gc_error(GC_ERR_FORMAT, "GEMM spec: kc=%s is not a count in [0, 2^20]", v);
+            cfg.kc = (int)kc;
+        } else {
+            return gc_error(GC_ERR_FORMAT, "GEMM spec: unknown key '%s' (tile, narrow, kc)", tok);
+        }
+    }
+    *out = cfg;
+    return GC_OK;
+}
+
+/* ---- the tuning file ---------------------------------------------------------- */
+
+static uint64_t fnv1a(uint64_t h, const char *s)
+{
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+gc_status gc_cl_tune_path(const gc_backend *be, char *buf, size_t n)
+{
+    char version[64] = "";
+    clGetDeviceInfo(gc_cl_ctx_of(be)->device, CL_DEVICE_VERSION, sizeof version, version, NULL);
+    version[sizeof version - 1] = '\0';
+    const gc_device_info *d = &be->device;
+    uint64_t h = fnv1a(0xcbf29ce484222325ULL, "gancl-tune-1");
+    const char *parts[] = {d->platform, d->vendor, d->name, d->driver_version, version};
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        h = fnv1a(h, "|");
+        h = fnv1a(h, parts[i]);
+    }
+    char dir[4096];
+    GC_TRY(gc_fs_cache_dir(dir, sizeof dir));
+    if (snprintf(buf, n, "%s/tune-%016llx.txt", dir, (unsigned long long)h) >= (int)n)
+        return gc_error(GC_ERR_IO, "tuning file path too long");
+    return GC_OK;
+}
+
+int gc_cl_tune_load(const gc_backend *be, gc_cl_gemm_config *out)
+{
+    char path[4096];
+    if (gc_cl_tune_path(be, path, sizeof path) != GC_OK || !gc_fs_is_file(path)) return 0;
+    void *text;
+    size_t n;
+    if (gc_fs_read_file(path, TUNE_MAX_BYTES, &text, &n) != GC_OK) {
+        GC_WARN("ignoring the GEMM tuning file: %s", gc_last_error());
+        return 0;
+    }
+    gc_cl_gemm_config cfg = *out;
+    gc_status s = gc_cl_gemm_config_parse(text, &cfg);
+    free(text);
+    if (s != GC_OK) {
+        GC_WARN("ignoring the GEMM tuning file %s: %s (run `gancl tune` again)", path,
+                gc_last_error());
+        return 0;
+    }
+    *out = cfg;
+    return 1;
+}
+
+gc_status gc_cl_tune_save(const gc_backend *be, const gc_cl_gemm_config *cfg, const char *comment)
+{
+    char path[4096], spec[96];
+    GC_TRY(gc_cl_tune_path(be, path, sizeof path));
+    gc_cl_gemm_config_format(cfg, spec, sizeof spec);
+    size_t cap = strlen(comment) + 1024;
+    char *text = malloc(cap);
+    if (!text) return gc_error(GC_ERR_NOMEM, "out of host memory");
+    int len =
+        snprintf(text, cap,
+                 "# gancl GEMM tuning, written by `gancl tune`; delete this file to go back\n"
+                 "# to the shipped default.\n"
+                 "# device: %s | %s | %s\n%s%s\n",
+                 be->device.name, be->device.platform, be->device.driver_version, comment, spec);
+    gc_status s = gc_fs_write_atomic(path, text, (size_t)len);
+    free(text);
+    return s;
+}
+
+/* ---- measuring ------------------------------------------------------------------- */
+
+typedef struct tune_shape {
+    const char *what;
+    int ta, tb;
+    int64_t m, n, k;
+} tune_shape;
+
+/* Batch 64: P = 64*7*7 or 64*14*14 output pixels; K = C*3*3. */
+static const tune_shape wide_shapes[] = {
+    {"conv forward       P x OC x K", 0, 0, 3136, 128, 576},
+    {"conv data grad     P x K x OC", 0, 0, 3136, 576, 128},
+    {"conv weight grad  OC x K x P ", 1, 0, 128, 576, 3136},
+    {"issue shape NN", 0, 0, 12544, 128, 576},
+    {"issue shape NT", 0, 1, 12544, 128, 576},
+    {"issue shape TN", 1, 0, 12544, 128, 576},
+    {"dense forward      N x out x in", 0, 1, 64, 6272, 100},
+};
+static const tune_shape narrow_shapes[] = {
+    {"to one channel     P x K x C", 0, 0, 12544, 9, 64},
+    {"from one channel   P x C x K", 0, 0, 12544, 64, 9},
+    {"dense to one       N x 1 x in", 0, 1, 64, 1, 6272},
+};
+static const tune_shape long_shapes[] = {
+    {"conv weight grad  OC x K x P ", 1, 0, 128, 576, 3136},
+    {"conv weight grad  OC x K x P ", 1, 0, 64, 576, 12544},
+    {"one-channel grad  OC x K x P ", 1, 0, 64, 9, 12544},
+};
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+typedef struct tune_ctx {
+    gc_backend *be;
+    gc_tensor a, b, c;
+    int trials;
+    gc_cl_tune_print print;
+    void *user;
+} tune_ctx;
+
+static void say(tune_ctx *t, const char *fmt, ...) GC_PRINTF(2, 3);
+static void say(tune_ctx *t, const char *fmt, ...)
+{
+    if (!t->print) return;
+    char line[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    t->print(t->user, line);
+}
+
+/* Median seconds of one GEMM of shape s under cfg. */
+static gc_status time_shape(tune_ctx *t, const gc_cl_gemm_config *cfg, const tune_shape *s,
+                            double *sec)
+{
+    gc_cl_gemm_set_config(t->be, cfg);
+    gc_gemm_args g = {.trans_a = s->ta,
+                      .trans_b = s->tb,
+                      .m = s->m,
+                      .n = s->n,
+                      .k = s->k,
+                      .alpha = 1.0f,
+                      .beta = 0.0f,
+                      .lda = s->ta ? s->m : s->k,
+                      .ldb = s->tb ? s->k : s->n,
+                      .ldc = s->n};
+    double times[16];
+    for (int i = -1; i < t->trials; i++) { /* trial -1 compiles and warms up */
+        double t0 = now();
+        GC_TRY(gc_gemm(&t->c, &t->a, &t->b, &g));
+        GC_TRY(gc_backend_sync(t->be));
+        if (i >= 0) times[i] = now() - t0;
+    }
+    qsort(times, (size_t)t->trials, sizeof(double), cmp_double);
+    *sec = times[t->trials / 2];
+    return GC_OK;
+}
+
+/* Total median seconds over a list of shapes; *sec is a huge number when
+ * a candidate fails (CLBlast refusing a size, say), so it loses. */
+static gc_status time_shapes(tune_ctx *t, const gc_cl_gemm_config *cfg, const tune_shape *shapes,
+                             int count, double *sec, char *detail, size_t detail_n)
+{
+    *sec = 0;
+    size_t used = 0;
+    detail[0] = '\0';
+    for (int i = 0; i < count; i++) {
+        double s;
+        if (time_shape(t, cfg, &shapes[i], &s) != GC_OK) {
+            say(t, "  (failed: %s)", gc_last_error());
+            *sec = 1e30;
+            return GC_OK;
+        }
+        *sec += s;
+        double gflops = 2.0 * shapes[i].m * shapes[i].n * shapes[i].k / s * 1e-9;
+        if (used < detail_n)
+            used += (size_t)snprintf(detail + used, detail_n - used, " %6.1f", gflops);
+    }
+    return GC_OK;
+}
+
+static void shape_legend(tune_ctx *t, const char *title, const tune_shape *shapes, int count)
+{
+    say(t, "%s (GFLOP/s per shape, then total ms):", title);
+    for (int i = 0; i < count; i++)
+        say(t, "  shape %d: %s %s%s M=%lld N=%lld K=%lld", i + 1, shapes[i].what,
+            shapes[i].ta ? "T" : "N", shapes[i].tb ? "T" : "N", (long long)shapes[i].m,
+            (long long)shapes[i].n, (long long)shapes[i].k);
+}
+
+static gc_status pick(tune_ctx *t, const gc_cl_gemm_config *cands, int count,
+                      const tune_shape *shapes, int nshapes, int *best, char *summary,
+                      size_t summary_n)
+{
+    double best_sec = 1e300;
+    size_t used = strlen(summary);
+    for (int i = 0; i < count; i++) {
+        char spec[96], detail[160];
+        double sec;
+        gc_cl_gemm_config_format(&cands[i], spec, sizeof spec);
+        GC_TRY(time_shapes(t, &cands[i], shapes, nshapes, &sec, detail, sizeof detail));
+        say(t, "  %-40s%s  %9.2f", spec, detail, sec * 1e3);
+        if (used < summary_n)
+            used += (size_t)snprintf(summary + used, summary_n - used, "#   %-40s %9.2f ms\n", spec,
+                                     sec * 1e3);
+        if (sec < best_sec) {
+            best_sec = sec;
+            *best = i;
+        }
+    }
+    return GC_OK;
+}
+
+static int64_t max_elems(const tune_shape *shapes, int count, int which)
+{
+    int64_t mx = 0;
+    for (int i = 0; i < count; i++) {
+        const tune_shape *s = &shapes[i];
+        int64_t e = which == 0 ? s->m * s->k : which == 1 ? s->k * s->n : s->m * s->n;
+        if (e > mx) mx = e;
+    }
+    return mx;
+}
+
+#define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+gc_status gc_cl_tune_run(gc_backend *be, int quick, gc_cl_tune_print print, void *user,
+                         gc_cl_gemm_config *best, char *summary, size_t summary_n)
+{
+    tune_ctx t = {.be = be, .trials = quick ? 3 : 7, .print = print, .user = user};
+    gc_cl_gemm_config start = gc_cl_gemm_get_config(be), base = gc_cl_tune_default(be);
+    if (base.engine == GC_CL_GEMM_CLBLAST && start.engine == GC_CL_GEMM_OWN) base = start;
+    int64_t na = 0, nb = 0, nc = 0;
+    const struct {
+        const tune_shape *s;
+        int n;
+    } lists[] = {{wide_shapes, COUNT(wide_shapes)},
+                 {narrow_shapes, COUNT(narrow_shapes)},
+                 {long_shapes, COUNT(long_shapes)}};
+    for (int i = 0; i < 3; i++) {
+        int64_t a = max_elems(lists[i].s, lists[i].n, 0), b = max_elems(lists[i].s, lists[i].n, 1),
+                c = max_elems(lists[i].s, lists[i].n, 2);
+        na = a > na ? a : na;
+        nb = b > nb ? b : nb;
+        nc = c > nc ? c : nc;
+    }
+    gc_rng rng = {.seed = 7, .offset = 0};
+    gc_status s = gc_tensor_new(be, 1, (int64_t[]){na}, &t.a);
+    if (s == GC_OK) s = gc_tensor_new(be, 1, (int64_t[]){nb}, &t.b);
+    if (s == GC_OK) s = gc_tensor_new(be, 1, (int64_t[]){nc}, &t.c);
+    if (s == GC_OK) s = gc_rng_uniform(&t.a, &rng, -0.5f, 0.5f);
+    if (s == GC_OK) s = gc_rng_uniform(&t.b, &rng, -0.5f, 0.5f);
+    if (s == GC_OK) s = gc_rng_uniform(&t.c, &rng, -0.5f, 0.5f);
+
+    summary[0] = '\0';
+    gc_cl_gemm_config cands[16];
+    int n = 0, won = 0;
+    /* 1. engine and wide tile */
+    if (s == GC_OK) {
+        cands[n++] =
+            (gc_cl_gemm_config){.engine = GC_CL_GEMM_CLBLAST, base.tile, base.narrow, base.kc};
+        for (int i = 0; i < gc_cl_tile_count; i++)
+            if (gc_cl_tiles[i].nv > 1 || gc_cl_tiles[i].mr <= 6)
+                cands[n++] = (gc_cl_gemm_config){GC_CL_GEMM_OWN, i, base.narrow, base.kc};
+        shape_legend(&t, "engine and tile", wide_shapes, COUNT(wide_shapes));
+        strncat(summary, "# engine and tile, total over the conv/dense shapes at batch 64:\n",
+                summary_n - strlen(summary) - 1);
+        s = pick(&t, cands, n, wide_shapes, COUNT(wide_shapes), &won, summary, summary_n);
+    }
+    gc_cl_gemm_config cfg = s == GC_OK ? cands[won] : start;
+    /* 2. the tile for narrow C, 3. the K chunk (own engine only) */
+    if (s == GC_OK && cfg.engine == GC_CL_GEMM_OWN) {
+        n = 0;
+        for (int i = 0; i < gc_cl_tile_count; i++)
+            if (gc_cl_tiles[i].nv <= gc_cl_tiles[cfg.tile].nv)
+                cands[n++] = (gc_cl_gemm_config){GC_CL_GEMM_OWN, cfg.tile, i, cfg.kc};
+        shape_legend(&t, "narrow tile", narrow_shapes, COUNT(narrow_shapes));
+        strncat(summary, "# narrow tile:\n", summary_n - strlen(summary) - 1);
+        s = pick(&t, cands, n, narrow_shapes, COUNT(narrow_shapes), &won, summary, summary_n);
+        if (s == GC_OK) cfg = cands[won];
+    }
+    if (s == GC_OK && cfg.engine == GC_CL_GEMM_OWN) {
+        static const int kcs[] = {0, 128, 256, 512, 1024};
+        n = 0;
+        for (int i = 0; i < COUNT(kcs); i++)
+            cands[n++] = (gc_cl_gemm_config){GC_CL_GEMM_OWN, cfg.tile, cfg.narrow, kcs[i]};
+        shape_legend(&t, "K chunk", long_shapes, COUNT(long_shapes));
+        strncat(summary, "# K chunk:\n", summary_n - strlen(summary) - 1);
+        s = pick(&t, cands, n, long_shapes, COUNT(long_shapes), &won, summary, summary_n);
+        if (s == GC_OK) cfg = cands[won];
+    }
+    gc_tensor_free(&t.a);
+    gc_tensor_free(&t.b);
+    gc_tensor_free(&t.c);
+    gc_cl_gemm_set_config(be, s == GC_OK ? &cfg : &start);
+    if (s != GC_OK) return s;
+    *best = cfg;
+    return GC_OK;
+}

@@ -1,0 +1,90 @@
+/* src/cli/cmd_tune.c - `gancl tune`: measures the GEMM engines and tile
+ * sizes on an OpenCL device and stores the fastest in the device's tuning
+ * file in the cache folder, which every later run on that device reads
+ * (src/backend/opencl/cl_tune.c).  Without a tuning file a device runs the
+ * shipped default for its kind.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backend/opencl/cl_tune.h"
+#include "cli/commands.h"
+#include "util/error.h"
+
+static void print_line(void *user, const char *line)
+{
+    (void)user;
+    printf("%s\n", line);
+    fflush(stdout);
+}
+
+int gc_cmd_tune(gc_cli *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"device", required_argument, 0, 'd'}, {"quick", no_argument, 0, 'q'},
+        {"dry-run", no_argument, 0, 'n'},      {"reset", no_argument, 0, 'r'},
+        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+    const char *device = NULL;
+    int quick = 0, dry = 0, reset = 0, c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': device = optarg; break;
+        case 'q': quick = 1; break;
+        case 'n': dry = 1; break;
+        case 'r': reset = 1; break;
+        case 'h':
+            printf("usage: gancl tune [--device N] [--quick] [--dry-run] [--reset]\n\n"
+                   "Measures CLBlast and gancl's own GEMM tiles on the device at the shapes\n"
+                   "gancl's models run, and saves the fastest in the cache folder; later runs\n"
+                   "on the same device and driver use it.  --quick measures fewer repetitions,\n"
+                   "--dry-run saves nothing, --reset deletes the saved choice (back to the\n"
+                   "shipped default).  Takes a minute or so; run it on an idle machine.\n");
+            return 0;
+        default: return 2;
+        }
+    }
+    if (optind < argc) return gc_cli_usage_error("tune: unexpected argument '%s'", argv[optind]);
+
+    gc_backend *be;
+    int rc = gc_cli_open_backend(cli, device, &be);
+    if (rc) return rc;
+    if (gc_backend_is_reference(be)) {
+        gc_backend_free(be);
+        return gc_cli_usage_error("tune: the cpu reference backend has nothing to tune; "
+                                  "pick an OpenCL device (gancl list-devices)");
+    }
+    char path[4096], spec[96], summary[4096];
+    gc_status s = gc_cl_tune_path(be, path, sizeof path);
+    if (s != GC_OK) {
+        gc_backend_free(be);
+        return gc_cli_fail(s);
+    }
+    gc_cl_gemm_config cfg = gc_cl_gemm_get_config(be);
+    gc_cl_gemm_config_format(&cfg, spec, sizeof spec);
+    printf("%s\nin use: %s\ntuning file: %s%s\n", gc_backend_name(be), spec, path,
+           access(path, F_OK) == 0 ? "" : " (none)");
+    if (reset) {
+        if (unlink(path) != 0 && access(path, F_OK) == 0) {
+            gc_backend_free(be);
+            return gc_cli_usage_error("tune: cannot delete %s", path);
+        }
+        cfg = gc_cl_tune_default(be);
+        gc_cl_gemm_config_format(&cfg, spec, sizeof spec);
+        printf("deleted; the shipped default is: %s\n", spec);
+        gc_backend_free(be);
+        return 0;
+    }
+    s = gc_cl_tune_run(be, quick, print_line, NULL, &cfg, summary, sizeof summary);
+    if (s == GC_OK) {
+        gc_cl_gemm_config_format(&cfg, spec, sizeof spec);
+        printf("fastest: %s\n", spec);
+        if (!dry) {
+            s = gc_cl_tune_save(be, &cfg, summary);
+            if (s == GC_OK) printf("saved to %s\n", path);
+        }
+    }
+    gc_backend_free(be);
+    return s == GC_OK ? 0 : gc_cli_fail(s);
+}
