@@ -511,7 +511,7 @@ END_TEST
 static int run_gancl(const char *args, char *out, size_t n)
 {
     char cmd[4096];
-    snprintf(cmd, sizeof cmd, "%s %s", GANCL_BINARY, args);
+    if (snprintf(cmd, sizeof cmd, "%s %s", GANCL_BINARY, args) >= (int)sizeof cmd) return -1;
     return gt_sh(cmd, out, n);
 }
 

@@ -56,12 +56,13 @@ static double loss_at(gc_seq *s, const gc_tensor *x, int n, const float *r, cons
 }
 
 /* The derivative of L in value[idx]: the central difference where L is
- * smooth.  Where the one-sided differences disagree, a ReLU kink lies within
- * h: h shrinks eightfold (the kink is then usually outside), and if it still
- * lies within, the analytic gradient is the derivative of the side without
- * it, so the one-sided difference closer to it is used.  Such kinks are
- * counted and must stay a minority, so a wrong gradient cannot hide behind
- * them. */
+ * smooth.  A ReLU kink within h shows as one-sided differences that
+ * disagree, or, when kinks on both sides hide each other there, as central
+ * differences at h and h/2 that disagree; then h shrinks eightfold (the
+ * kink is then usually outside), and if it still lies within, the analytic
+ * gradient is the derivative of the side without it, so the one-sided
+ * difference closer to it is used.  Such kinks are counted and must stay a
+ * minority, so a wrong gradient cannot hide behind them. */
 static void fd_at(gc_seq *s, const gc_tensor *x, int n, const float *r, const gc_tensor *t,
                   float *value, int64_t idx, float analytic, double l0, fd_result *out)
 {
@@ -70,9 +71,13 @@ static void fd_at(gc_seq *s, const gc_tensor *x, int n, const float *r, const gc
     for (float h = 1e-3f; h > 1e-4f; h /= 8) {
         double lp = loss_at(s, x, n, r, t, value, idx, value[idx] + h);
         double lm = loss_at(s, x, n, r, t, value, idx, value[idx] - h);
+        double lp2 = loss_at(s, x, n, r, t, value, idx, value[idx] + h / 2);
+        double lm2 = loss_at(s, x, n, r, t, value, idx, value[idx] - h / 2);
         double fp = (lp - l0) / h, fm = (l0 - lm) / h;
         num = (lp - lm) / (2 * h);
-        if (fabs(fp - fm) <= 0.05 * fabs(num) + 1e-3) break;
+        double half = (lp2 - lm2) / h;
+        double tol = 0.05 * fabs(num) + 1e-3;
+        if (fabs(fp - fm) <= tol && fabs(num - half) <= 0.2 * tol) break;
         if (h / 8 <= 1e-4f) {
             out->skipped++;
             num = fabs(fp - analytic) < fabs(fm - analytic) ? fp : fm;
