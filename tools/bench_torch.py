@@ -119,7 +119,7 @@ def run_gancl(args, model):
     if out.returncode != 0:
         print(f"  gancl failed: {out.stderr.strip()}", file=sys.stderr)
         return None
-    m = re.search(r"([0-9.]+)\s*images/s", out.stdout)
+    m = re.search(r"([0-9.]+)\s*img/s", out.stdout)
     return float(m.group(1)) if m else None
 
 
