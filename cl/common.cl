@@ -13,7 +13,7 @@
  * reductions that need local memory size it from their local argument.
  */
 
-#define GC_TENSOR(name) __global float *name, int name##_off
+#define GC_TENSOR(name)  __global float *name, int name##_off
 #define GC_CTENSOR(name) __global const float *name, int name##_off
 
 /* ---- helpers shared by the kernel families (appended by the ops files) ----

@@ -48,8 +48,7 @@ int gc_cli_exit_code(gc_status s);
 
 /* Strict number parsing for flags: the whole string must be a number in
  * [lo, hi]; on failure prints "gancl: --flag: ..." and returns 0. */
-int gc_cli_parse_int(const char *flag, const char *s, long long lo, long long hi,
-                     long long *out);
+int gc_cli_parse_int(const char *flag, const char *s, long long lo, long long hi, long long *out);
 int gc_cli_parse_float(const char *flag, const char *s, double lo, double hi, double *out);
 
 #endif

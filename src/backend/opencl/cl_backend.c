@@ -47,8 +47,8 @@ static gc_status cl_buffer_write(gc_backend *be, gc_buffer *buf, size_t off, con
                                  size_t nbytes)
 {
     GC_ASSERT(off + nbytes <= buf->nbytes);
-    cl_int err = clEnqueueWriteBuffer(gc_cl_ctx_of(be)->queue, (cl_mem)buf->handle, CL_TRUE,
-                                      off, nbytes, src, 0, NULL, NULL);
+    cl_int err = clEnqueueWriteBuffer(gc_cl_ctx_of(be)->queue, (cl_mem)buf->handle, CL_TRUE, off,
+                                      nbytes, src, 0, NULL, NULL);
     return err == CL_SUCCESS ? GC_OK : gc_cl_fail(err, "clEnqueueWriteBuffer");
 }
 
@@ -115,8 +115,8 @@ gc_status gc_cl_workspace(gc_backend *be, size_t nbytes, cl_mem *out)
 gc_status gc_cl_check_int(int64_t v, const char *what)
 {
     if (v < 0 || v > INT_MAX)
-        return gc_error(GC_ERR_ARG, "%s (%lld) exceeds what gancl's kernels index (2^31 - 1)",
-                        what, (long long)v);
+        return gc_error(GC_ERR_ARG, "%s (%lld) exceeds what gancl's kernels index (2^31 - 1)", what,
+                        (long long)v);
     return GC_OK;
 }
 
@@ -159,10 +159,22 @@ void gc_cl_arg_tensor(gc_cl_call *c, const gc_tensor *t)
     gc_cl_arg_mem(c, gc_cl_mem(t), (int)t->off);
 }
 
-void gc_cl_arg_int(gc_cl_call *c, int v) { set_arg(c, sizeof(cl_int), &v); }
-void gc_cl_arg_float(gc_cl_call *c, float v) { set_arg(c, sizeof(cl_float), &v); }
-void gc_cl_arg_ulong(gc_cl_call *c, cl_ulong v) { set_arg(c, sizeof v, &v); }
-void gc_cl_arg_local(gc_cl_call *c, size_t nbytes) { set_arg(c, nbytes, NULL); }
+void gc_cl_arg_int(gc_cl_call *c, int v)
+{
+    set_arg(c, sizeof(cl_int), &v);
+}
+void gc_cl_arg_float(gc_cl_call *c, float v)
+{
+    set_arg(c, sizeof(cl_float), &v);
+}
+void gc_cl_arg_ulong(gc_cl_call *c, cl_ulong v)
+{
+    set_arg(c, sizeof v, &v);
+}
+void gc_cl_arg_local(gc_cl_call *c, size_t nbytes)
+{
+    set_arg(c, nbytes, NULL);
+}
 
 size_t gc_cl_wg_size(gc_cl_call *c, size_t want)
 {
@@ -170,7 +182,8 @@ size_t gc_cl_wg_size(gc_cl_call *c, size_t want)
     if (c->max_wg < limit) limit = c->max_wg;
     if (want < limit) limit = want;
     size_t p = 1;
-    while (p * 2 <= limit) p *= 2;
+    while (p * 2 <= limit)
+        p *= 2;
     return p;
 }
 
@@ -183,8 +196,8 @@ gc_status gc_cl_run(gc_cl_call *c, cl_uint dims, const size_t *global, const siz
     }
     for (cl_uint i = 0; i < dims; i++)
         if (global[i] == 0) return GC_OK; /* nothing to do */
-    cl_int err = clEnqueueNDRangeKernel(gc_cl_ctx_of(c->be)->queue, c->kernel, dims, NULL,
-                                        global, local, 0, NULL, NULL);
+    cl_int err = clEnqueueNDRangeKernel(gc_cl_ctx_of(c->be)->queue, c->kernel, dims, NULL, global,
+                                        local, 0, NULL, NULL);
     if (err != CL_SUCCESS) {
         char what[96];
         snprintf(what, sizeof what, "clEnqueueNDRangeKernel(%s)", c->name);
@@ -208,7 +221,8 @@ static void cl_free(gc_backend *be)
     if (cl) {
         if (cl->queue) clFinish(cl->queue);
         gc_cl_gemm_free(be);
-        for (int i = 0; i < cl->kernel_count; i++) clReleaseKernel(cl->kernels[i].kernel);
+        for (int i = 0; i < cl->kernel_count; i++)
+            clReleaseKernel(cl->kernels[i].kernel);
         free(cl->kernels);
         if (cl->workspace) clReleaseMemObject(cl->workspace);
         if (cl->dummy) clReleaseMemObject(cl->dummy);
@@ -268,8 +282,7 @@ static gc_status init_ctx(gc_backend *be, int index)
     cl->default_wg = cl->max_wg < 256 ? cl->max_wg : 256; /* a cap, not an assumption */
 
     cl_int err;
-    cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)cl->platform,
-                                     0};
+    cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)cl->platform, 0};
     cl->context = clCreateContext(props, 1, &cl->device, NULL, NULL, &err);
     if (err != CL_SUCCESS) return gc_cl_fail(err, "clCreateContext");
     cl->queue = clCreateCommandQueue(cl->context, cl->device, 0, &err);

@@ -23,7 +23,8 @@ static void info_str(cl_device_id d, cl_device_info what, char *buf, size_t n)
     buf[n - 1] = '\0';
     /* Drivers pad some strings with spaces. */
     size_t len = strlen(buf);
-    while (len && buf[len - 1] == ' ') buf[--len] = '\0';
+    while (len && buf[len - 1] == ' ')
+        buf[--len] = '\0';
 }
 
 static gc_device_type map_type(cl_device_type t)
@@ -45,8 +46,7 @@ void gc_cl_fill_device_info(cl_platform_id p, cl_device_id d, int index, gc_devi
     info_str(d, CL_DEVICE_NAME, info->name, sizeof info->name);
     info_str(d, CL_DEVICE_VENDOR, info->vendor, sizeof info->vendor);
     info_str(d, CL_DRIVER_VERSION, info->driver_version, sizeof info->driver_version);
-    info_str(d, CL_DEVICE_OPENCL_C_VERSION, info->opencl_c_version,
-             sizeof info->opencl_c_version);
+    info_str(d, CL_DEVICE_OPENCL_C_VERSION, info->opencl_c_version, sizeof info->opencl_c_version);
     cl_device_type t = 0;
     clGetDeviceInfo(d, CL_DEVICE_TYPE, sizeof t, &t, NULL);
     info->type = map_type(t);

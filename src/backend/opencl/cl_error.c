@@ -7,7 +7,7 @@
 const char *gc_cl_error_name(cl_int err)
 {
     switch (err) {
-#define N(x) \
+#define N(x)                                                                                       \
     case x: return #x;
         N(CL_SUCCESS)
         N(CL_DEVICE_NOT_FOUND)

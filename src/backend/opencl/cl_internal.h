@@ -44,13 +44,19 @@ typedef struct gc_cl_ctx {
     cl_mem dummy;      /* a 1-float buffer passed where a tensor is NULL */
     cl_mem workspace;  /* scratch for im2col and friends, grown on demand */
     size_t workspace_bytes;
-    int cache_hit;     /* 1 when the program came from the binary cache */
+    int cache_hit;                 /* 1 when the program came from the binary cache */
     struct gc_cl_gemm_state *gemm; /* cl_gemm.c: the GEMM engine chosen (cl_tune.h) */
 } gc_cl_ctx;
 
-static inline gc_cl_ctx *gc_cl_ctx_of(const gc_backend *be) { return (gc_cl_ctx *)be->ctx; }
+static inline gc_cl_ctx *gc_cl_ctx_of(const gc_backend *be)
+{
+    return (gc_cl_ctx *)be->ctx;
+}
 
-static inline cl_mem gc_cl_mem(const gc_tensor *t) { return (cl_mem)t->buf->handle; }
+static inline cl_mem gc_cl_mem(const gc_tensor *t)
+{
+    return (cl_mem)t->buf->handle;
+}
 
 /* cl_device.c: the platform and device of a global index; device facts. */
 gc_status gc_cl_find_device(int index, cl_platform_id *platform, cl_device_id *device);
@@ -82,7 +88,7 @@ typedef struct gc_cl_call {
     const char *name;
     size_t max_wg; /* the kernel's CL_KERNEL_WORK_GROUP_SIZE */
     cl_uint next;  /* index of the next argument */
-    cl_int err;   /* first error while setting arguments */
+    cl_int err;    /* first error while setting arguments */
 } gc_cl_call;
 
 gc_cl_call gc_cl_begin(gc_backend *be, const char *kernel_name);
@@ -123,8 +129,8 @@ size_t gc_cl_workspace_limit(const gc_backend *be);
  * tuned kernel of gancl's own) is called. */
 /* Per-device GEMM tuning, applied once when the backend opens. */
 void gc_cl_gemm_init(gc_backend *be);
-gc_status gc_cl_gemm_mem(gc_backend *be, const gc_gemm_args *g, cl_mem a, size_t a_off,
-                         cl_mem b, size_t b_off, cl_mem c, size_t c_off);
+gc_status gc_cl_gemm_mem(gc_backend *be, const gc_gemm_args *g, cl_mem a, size_t a_off, cl_mem b,
+                         size_t b_off, cl_mem c, size_t c_off);
 
 /* Fits an int kernel argument; sizes beyond 2^31 - 1 elements are refused
  * with a clear message rather than silently wrapped. */

@@ -34,20 +34,19 @@ gc_status gc_cl_dense_backward(gc_t dx, gc_t dw, gc_t db, gc_t dy, gc_t x, gc_t 
 /* cl_conv.c */
 gc_status gc_cl_conv2d_forward(gc_t y, gc_t x, gc_t w, gc_t b, const gc_conv_params *p);
 gc_status gc_cl_conv2d_backward(gc_t dx, gc_t dw, gc_t db, gc_t dy, gc_t x, gc_t w,
-                                 const gc_conv_params *p);
-gc_status gc_cl_conv_transpose2d_forward(gc_t y, gc_t x, gc_t w, gc_t b,
-                                          const gc_conv_params *p);
+                                const gc_conv_params *p);
+gc_status gc_cl_conv_transpose2d_forward(gc_t y, gc_t x, gc_t w, gc_t b, const gc_conv_params *p);
 gc_status gc_cl_conv_transpose2d_backward(gc_t dx, gc_t dw, gc_t db, gc_t dy, gc_t x, gc_t w,
-                                           const gc_conv_params *p);
+                                          const gc_conv_params *p);
 
 /* cl_norm.c */
 gc_status gc_cl_batchnorm_forward_train(gc_t y, gc_t save_mean, gc_t save_invstd, gc_t x,
-                                         gc_t gamma, gc_t beta, gc_t running_mean,
-                                         gc_t running_var, float momentum, float eps);
-gc_status gc_cl_batchnorm_forward_eval(gc_t y, gc_t x, gc_t gamma, gc_t beta,
-                                        gc_t running_mean, gc_t running_var, float eps);
-gc_status gc_cl_batchnorm_backward(gc_t dx, gc_t dgamma, gc_t dbeta, gc_t dy, gc_t x,
-                                    gc_t gamma, gc_t save_mean, gc_t save_invstd);
+                                        gc_t gamma, gc_t beta, gc_t running_mean, gc_t running_var,
+                                        float momentum, float eps);
+gc_status gc_cl_batchnorm_forward_eval(gc_t y, gc_t x, gc_t gamma, gc_t beta, gc_t running_mean,
+                                       gc_t running_var, float eps);
+gc_status gc_cl_batchnorm_backward(gc_t dx, gc_t dgamma, gc_t dbeta, gc_t dy, gc_t x, gc_t gamma,
+                                   gc_t save_mean, gc_t save_invstd);
 
 /* cl_pool.c */
 gc_status gc_cl_max_pool2d_forward(gc_t y, gc_t x, const gc_pool_params *p);

@@ -36,14 +36,17 @@ struct gc_cl_source {
 extern const struct gc_cl_source gc_cl_sources[];
 extern const int gc_cl_source_count;
 
-#define CACHE_MAGIC "GCLBIN01"
-#define CACHE_HEADER 24
+#define CACHE_MAGIC      "GCLBIN01"
+#define CACHE_HEADER     24
 #define MAX_SOURCE_BYTES (64u << 20)
 #define MAX_BINARY_BYTES (512u << 20)
 
 static gc_cl_cache_stats stats;
 
-const gc_cl_cache_stats *gc_cl_cache_get_stats(void) { return &stats; }
+const gc_cl_cache_stats *gc_cl_cache_get_stats(void)
+{
+    return &stats;
+}
 
 static uint64_t fnv1a(uint64_t h, const void *data, size_t n)
 {
@@ -58,13 +61,15 @@ static uint64_t fnv1a(uint64_t h, const void *data, size_t n)
 
 static void put_u64(unsigned char *p, uint64_t v)
 {
-    for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
 }
 
 static uint64_t get_u64(const unsigned char *p)
 {
     uint64_t v = 0;
-    for (int i = 0; i < 8; i++) v |= (uint64_t)p[i] << (8 * i);
+    for (int i = 0; i < 8; i++)
+        v |= (uint64_t)p[i] << (8 * i);
     return v;
 }
 
@@ -78,7 +83,8 @@ static gc_status sb_add(strbuf *b, const char *text, size_t n)
 {
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + n + 1) cap *= 2;
+        while (cap < b->len + n + 1)
+            cap *= 2;
         char *s = realloc(b->s, cap);
         if (!s) return gc_error(GC_ERR_NOMEM, "out of host memory assembling kernels");
         b->s = s;
@@ -173,15 +179,14 @@ static int load_cached(gc_cl_ctx *cl, const char *path, const char *options)
         return 0;
     }
     const unsigned char *p = data;
-    int ok = n > CACHE_HEADER && !memcmp(p, CACHE_MAGIC, 8) &&
-             get_u64(p + 8) == n - CACHE_HEADER &&
+    int ok = n > CACHE_HEADER && !memcmp(p, CACHE_MAGIC, 8) && get_u64(p + 8) == n - CACHE_HEADER &&
              get_u64(p + 16) == fnv1a(FNV_INIT, p + CACHE_HEADER, n - CACHE_HEADER);
     if (ok) {
         size_t len = n - CACHE_HEADER;
         const unsigned char *bin = p + CACHE_HEADER;
         cl_int status = CL_SUCCESS, err;
-        cl->program = clCreateProgramWithBinary(cl->context, 1, &cl->device, &len, &bin,
-                                                &status, &err);
+        cl->program =
+            clCreateProgramWithBinary(cl->context, 1, &cl->device, &len, &bin, &status, &err);
         ok = err == CL_SUCCESS && status == CL_SUCCESS;
         if (ok && clBuildProgram(cl->program, 1, &cl->device, options, NULL, NULL) != CL_SUCCESS)
             ok = 0;
@@ -211,8 +216,7 @@ static void store_cached(gc_cl_ctx *cl, const char *path)
     unsigned char *buf = malloc(CACHE_HEADER + size);
     if (!buf) return;
     unsigned char *bin = buf + CACHE_HEADER;
-    if (clGetProgramInfo(cl->program, CL_PROGRAM_BINARIES, sizeof bin, &bin, NULL) ==
-        CL_SUCCESS) {
+    if (clGetProgramInfo(cl->program, CL_PROGRAM_BINARIES, sizeof bin, &bin, NULL) == CL_SUCCESS) {
         memcpy(buf, CACHE_MAGIC, 8);
         put_u64(buf + 8, size);
         put_u64(buf + 16, fnv1a(FNV_INIT, bin, size));
