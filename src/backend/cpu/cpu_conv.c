@@ -142,35 +142,61 @@ static void bias_grad(float *db, const float *dy, int64_t batch, int64_t channel
     }
 }
 
-gc_status gc_cpu_conv2d_forward(gc_t y, gc_t x, gc_t w, gc_t b, const gc_conv_params *p)
+/* One data pass: out[n][o] = bias[o] + sum over input channels i and taps of
+ * in[n][i] gathered (out is the small side) or scattered (out is the big
+ * side) with weight w[o * w_os + i * w_is][kh][kw].  The four data passes
+ * of the two convolutions are this with the roles of the planes and the
+ * weight strides exchanged. */
+typedef struct plane_pass {
+    const float *in;
+    int64_t in_c, in_h, in_w;
+    float *out;
+    int64_t out_c, out_h, out_w;
+    const float *w, *bias;
+    int64_t w_os, w_is;
+    int kh_n, kw_n, gather;
+} plane_pass;
+
+static gc_status run_pass(const plane_pass *q, int64_t batch, const gc_conv_params *p,
+                          const char *what)
 {
-    int64_t batch = GC_N(x), ic = GC_C(x), h = GC_H(x), wd = GC_W(x);
-    int64_t oc = GC_C(y), oh = GC_H(y), ow = GC_W(y);
-    int kh_n = (int)w->shape[2], kw_n = (int)w->shape[3];
-    const float *px = gc_cpu_data(x), *pw = gc_cpu_data(w), *pb = gc_cpu_data(b);
-    float *py = gc_cpu_data(y);
-    double *acc = plane_alloc(oh * ow);
-    if (!acc) return nomem("conv2d forward");
-    for (int64_t n = 0; n < batch; n++) {
-        for (int64_t o = 0; o < oc; o++) {
-            plane_zero(acc, oh * ow);
-            for (int64_t c = 0; c < ic; c++) {
-                const float *xp = px + (n * ic + c) * h * wd;
-                const float *wp = pw + (o * ic + c) * kh_n * kw_n;
-                for (int kh = 0; kh < kh_n; kh++)
-                    for (int kw = 0; kw < kw_n; kw++) {
-                        tap t = make_tap(oh, ow, h, wd, p, kh, kw);
-                        tap_gather(&t, acc, xp, wp[kh * kw_n + kw]);
+    int64_t in_hw = q->in_h * q->in_w, out_hw = q->out_h * q->out_w, kk = q->kh_n * q->kw_n;
+    double *acc = plane_alloc(out_hw);
+    if (!acc) return nomem(what);
+    for (int64_t n = 0; n < batch; n++)
+        for (int64_t o = 0; o < q->out_c; o++) {
+            plane_zero(acc, out_hw);
+            for (int64_t i = 0; i < q->in_c; i++) {
+                const float *ip = q->in + (n * q->in_c + i) * in_hw;
+                const float *wp = q->w + (o * q->w_os + i * q->w_is) * kk;
+                for (int kh = 0; kh < q->kh_n; kh++)
+                    for (int kw = 0; kw < q->kw_n; kw++) {
+                        double wv = wp[kh * q->kw_n + kw];
+                        if (q->gather) {
+                            tap t = make_tap(q->out_h, q->out_w, q->in_h, q->in_w, p, kh, kw);
+                            tap_gather(&t, acc, ip, wv);
+                        } else {
+                            tap t = make_tap(q->in_h, q->in_w, q->out_h, q->out_w, p, kh, kw);
+                            tap_scatter(&t, acc, ip, wv);
+                        }
                     }
             }
-            float *yp = py + (n * oc + o) * oh * ow;
-            double bias = pb ? pb[o] : 0.0;
-            for (int64_t i = 0; i < oh * ow; i++)
-                yp[i] = (float)(acc[i] + bias);
+            float *op = q->out + (n * q->out_c + o) * out_hw;
+            double bias = q->bias ? q->bias[o] : 0.0;
+            for (int64_t k = 0; k < out_hw; k++)
+                op[k] = (float)(acc[k] + bias);
         }
-    }
     free(acc);
     return GC_OK;
+}
+
+gc_status gc_cpu_conv2d_forward(gc_t y, gc_t x, gc_t w, gc_t b, const gc_conv_params *p)
+{
+    /* w (OC, C, KH, KW): output channel o, input channel c at o * C + c. */
+    plane_pass q = {gc_cpu_data(x), GC_C(x), GC_H(x),          GC_W(x),          gc_cpu_data(y),
+                    GC_C(y),        GC_H(y), GC_W(y),          gc_cpu_data(w),   gc_cpu_data(b),
+                    GC_C(x),        1,       (int)w->shape[2], (int)w->shape[3], 1};
+    return run_pass(&q, GC_N(x), p, "conv2d forward");
 }
 
 gc_status gc_cpu_conv2d_backward(gc_t dx, gc_t dw, gc_t db, gc_t dy, gc_t x, gc_t w,
@@ -179,65 +205,40 @@ gc_status gc_cpu_conv2d_backward(gc_t dx, gc_t dw, gc_t db, gc_t dy, gc_t x, gc_
     int64_t batch = GC_N(x), ic = GC_C(x), h = GC_H(x), wd = GC_W(x);
     int64_t oc = GC_C(dy), oh = GC_H(dy), ow = GC_W(dy);
     int kh_n = (int)w->shape[2], kw_n = (int)w->shape[3];
-    const float *px = gc_cpu_data(x), *pw = gc_cpu_data(w), *pdy = gc_cpu_data(dy);
-    float *pdx = gc_cpu_data(dx), *pdw = gc_cpu_data(dw), *pdb = gc_cpu_data(db);
-
-    if (pdx) {
-        double *acc = plane_alloc(h * wd);
-        if (!acc) return nomem("conv2d backward");
-        for (int64_t n = 0; n < batch; n++) {
-            for (int64_t c = 0; c < ic; c++) {
-                plane_zero(acc, h * wd);
-                for (int64_t o = 0; o < oc; o++) {
-                    const float *dyp = pdy + (n * oc + o) * oh * ow;
-                    const float *wp = pw + (o * ic + c) * kh_n * kw_n;
-                    for (int kh = 0; kh < kh_n; kh++)
-                        for (int kw = 0; kw < kw_n; kw++) {
-                            tap t = make_tap(oh, ow, h, wd, p, kh, kw);
-                            tap_scatter(&t, acc, dyp, wp[kh * kw_n + kw]);
-                        }
-                }
-                float *dxp = pdx + (n * ic + c) * h * wd;
-                for (int64_t i = 0; i < h * wd; i++)
-                    dxp[i] = (float)acc[i];
-            }
-        }
-        free(acc);
+    if (dx) {
+        /* dx is the big side: scatter dy through w[o * C + c]. */
+        plane_pass q = {gc_cpu_data(dy),
+                        oc,
+                        oh,
+                        ow,
+                        gc_cpu_data(dx),
+                        ic,
+                        h,
+                        wd,
+                        gc_cpu_data(w),
+                        NULL,
+                        1,
+                        ic,
+                        kh_n,
+                        kw_n,
+                        0};
+        GC_TRY(run_pass(&q, batch, p, "conv2d backward"));
     }
-    conv_weight_grad(pdw, kh_n, kw_n, pdy, oc, oh, ow, px, ic, h, wd, batch, p);
-    if (pdb) bias_grad(pdb, pdy, batch, oc, oh * ow);
+    conv_weight_grad(gc_cpu_data(dw), kh_n, kw_n, gc_cpu_data(dy), oc, oh, ow, gc_cpu_data(x), ic,
+                     h, wd, batch, p);
+    if (db) bias_grad(gc_cpu_data(db), gc_cpu_data(dy), batch, oc, oh * ow);
     return GC_OK;
 }
 
 gc_status gc_cpu_conv_transpose2d_forward(gc_t y, gc_t x, gc_t w, gc_t b, const gc_conv_params *p)
 {
-    int64_t batch = GC_N(x), ic = GC_C(x), h = GC_H(x), wd = GC_W(x);
-    int64_t oc = GC_C(y), oh = GC_H(y), ow = GC_W(y);
-    int kh_n = (int)w->shape[2], kw_n = (int)w->shape[3];
-    const float *px = gc_cpu_data(x), *pw = gc_cpu_data(w), *pb = gc_cpu_data(b);
-    float *py = gc_cpu_data(y);
-    double *acc = plane_alloc(oh * ow);
-    if (!acc) return nomem("conv_transpose2d forward");
-    for (int64_t n = 0; n < batch; n++) {
-        for (int64_t o = 0; o < oc; o++) {
-            plane_zero(acc, oh * ow);
-            for (int64_t c = 0; c < ic; c++) {
-                const float *xp = px + (n * ic + c) * h * wd;
-                const float *wp = pw + (c * oc + o) * kh_n * kw_n;
-                for (int kh = 0; kh < kh_n; kh++)
-                    for (int kw = 0; kw < kw_n; kw++) {
-                        tap t = make_tap(h, wd, oh, ow, p, kh, kw);
-                        tap_scatter(&t, acc, xp, wp[kh * kw_n + kw]);
-                    }
-            }
-            float *yp = py + (n * oc + o) * oh * ow;
-            double bias = pb ? pb[o] : 0.0;
-            for (int64_t i = 0; i < oh * ow; i++)
-                yp[i] = (float)(acc[i] + bias);
-        }
-    }
-    free(acc);
-    return GC_OK;
+    /* w (C, OC, KH, KW): input channel c, output channel o at c * OC + o;
+     * y is the big side. */
+    plane_pass q = {gc_cpu_data(x),   GC_C(x),          GC_H(x), GC_W(x),
+                    gc_cpu_data(y),   GC_C(y),          GC_H(y), GC_W(y),
+                    gc_cpu_data(w),   gc_cpu_data(b),   1,       GC_C(y),
+                    (int)w->shape[2], (int)w->shape[3], 0};
+    return run_pass(&q, GC_N(x), p, "conv_transpose2d forward");
 }
 
 gc_status gc_cpu_conv_transpose2d_backward(gc_t dx, gc_t dw, gc_t db, gc_t dy, gc_t x, gc_t w,
@@ -246,32 +247,27 @@ gc_status gc_cpu_conv_transpose2d_backward(gc_t dx, gc_t dw, gc_t db, gc_t dy, g
     int64_t batch = GC_N(x), ic = GC_C(x), h = GC_H(x), wd = GC_W(x);
     int64_t oc = GC_C(dy), oh = GC_H(dy), ow = GC_W(dy);
     int kh_n = (int)w->shape[2], kw_n = (int)w->shape[3];
-    const float *px = gc_cpu_data(x), *pw = gc_cpu_data(w), *pdy = gc_cpu_data(dy);
-    float *pdx = gc_cpu_data(dx), *pdw = gc_cpu_data(dw), *pdb = gc_cpu_data(db);
-
-    if (pdx) {
-        double *acc = plane_alloc(h * wd);
-        if (!acc) return nomem("conv_transpose2d backward");
-        for (int64_t n = 0; n < batch; n++) {
-            for (int64_t c = 0; c < ic; c++) {
-                plane_zero(acc, h * wd);
-                for (int64_t o = 0; o < oc; o++) {
-                    const float *dyp = pdy + (n * oc + o) * oh * ow;
-                    const float *wp = pw + (c * oc + o) * kh_n * kw_n;
-                    for (int kh = 0; kh < kh_n; kh++)
-                        for (int kw = 0; kw < kw_n; kw++) {
-                            tap t = make_tap(h, wd, oh, ow, p, kh, kw);
-                            tap_gather(&t, acc, dyp, wp[kh * kw_n + kw]);
-                        }
-                }
-                float *dxp = pdx + (n * ic + c) * h * wd;
-                for (int64_t i = 0; i < h * wd; i++)
-                    dxp[i] = (float)acc[i];
-            }
-        }
-        free(acc);
+    if (dx) {
+        /* dx is the small side: gather dy through w[c * OC + o]. */
+        plane_pass q = {gc_cpu_data(dy),
+                        oc,
+                        oh,
+                        ow,
+                        gc_cpu_data(dx),
+                        ic,
+                        h,
+                        wd,
+                        gc_cpu_data(w),
+                        NULL,
+                        oc,
+                        1,
+                        kh_n,
+                        kw_n,
+                        1};
+        GC_TRY(run_pass(&q, batch, p, "conv_transpose2d backward"));
     }
-    conv_weight_grad(pdw, kh_n, kw_n, px, ic, h, wd, pdy, oc, oh, ow, batch, p);
-    if (pdb) bias_grad(pdb, pdy, batch, oc, oh * ow);
+    conv_weight_grad(gc_cpu_data(dw), kh_n, kw_n, gc_cpu_data(x), ic, h, wd, gc_cpu_data(dy), oc,
+                     oh, ow, batch, p);
+    if (db) bias_grad(gc_cpu_data(db), gc_cpu_data(dy), batch, oc, oh * ow);
     return GC_OK;
 }
