@@ -171,12 +171,10 @@ gemm_tile(const int MR, const int NV, int m, int n, int k, float alpha, float be
 /* The tile sizes gancl can choose from (cl_tune.c lists the same).  Wide
  * tiles for AVX-512 (32 zmm registers), NV = 1 tiles for narrow matrices
  * and for 16-register vector units (AVX2: a float16 is two ymm).  Each one
- * adds about a second to a cold PoCL build, so the list stays short (a 4 x
- * 64 tile lost every measurement and was dropped). */
-__kernel void gemm_8x2(GEMM_PARAMS)
-{
-    gemm_tile(8, 2, GEMM_ARGS);
-}
+ * adds about a second to a cold PoCL build, so the list stays short: a 4 x
+ * 64 tile lost every measurement and was dropped, and so was 8 x 32 (it
+ * never beat 12 x 32; its compile time went to the direct one-channel
+ * convolution of cl/conv_direct.cl). */
 __kernel void gemm_12x2(GEMM_PARAMS)
 {
     gemm_tile(12, 2, GEMM_ARGS);

@@ -1,5 +1,6 @@
-/* cl/pool.cl - max and average pooling, forward and backward, and the
- * backward of global average pooling (its forward is reduce_sum).
+/* cl/pool.cl - max and average pooling, forward and backward, the
+ * backward of global average pooling (its forward is reduce_sum), and
+ * channels-last pooling for inference (pool_nhwc_forward, at the end).
  *
  * Planes are the N*C images of HxW; one work-item per output pixel
  * forward, one per input pixel backward.  Backward passes gather: an
@@ -118,4 +119,48 @@ __kernel void global_avg_pool_backward(GC_TENSOR(dx), GC_CTENSOR(dy), int hw, in
 {
     const int i = (int)get_global_id(0);
     if (i < total) dx[dx_off + i] = dy[dy_off + i / hw] / (float)hw;
+}
+
+/* Channels-last pooling (max when is_max, else average): x (N, H, W, C)
+ * into channels [c0, c0 + C) of y (N, OH, OW, CY), y_off already at c0.
+ * One work-item per output pixel, over its channels 16 at a time, so every
+ * load is a contiguous channel vector; global size (OW, OH, N).  Same
+ * windows, order of summation and NaN rule as the NCHW kernels. */
+__kernel void pool_nhwc_forward(GC_TENSOR(y), GC_CTENSOR(x), int c, int cy, int is_max,
+                                int include_pad, int h, int w, int oh, int ow, int kh, int kw,
+                                int sh, int sw, int ph, int pw)
+{
+    const int ox = (int)get_global_id(0), oy = (int)get_global_id(1), n = (int)get_global_id(2);
+    if (ox >= ow || oy >= oh) return;
+    const int hs = oy * sh - ph, ws = ox * sw - pw;
+    const int h0 = max(hs, 0), h1 = min(hs + kh, h), w0 = max(ws, 0), w1 = min(ws + kw, w);
+    const float div =
+        is_max ? 1.0f : pool_divisor(oy, ox, h, w, kh, kw, sh, sw, ph, pw, include_pad);
+    __global float *out = y + y_off + ((n * oh + oy) * ow + ox) * cy;
+    __global const float *img = x + x_off + n * h * w * c;
+    int i = 0;
+    for (; i + 16 <= c; i += 16) {
+        float16 acc = is_max ? (float16)(-INFINITY) : (float16)0.0f;
+        for (int yy = h0; yy < h1; yy++)
+            for (int xx = w0; xx < w1; xx++) {
+                const float16 v = vload16(0, img + (yy * w + xx) * c + i);
+                if (is_max)
+                    acc = select(acc, v, (v > acc) | isnan(v));
+                else
+                    acc += v;
+            }
+        vstore16(is_max ? acc : acc / div, 0, out + i);
+    }
+    for (; i < c; i++) {
+        float acc = is_max ? -INFINITY : 0.0f;
+        for (int yy = h0; yy < h1; yy++)
+            for (int xx = w0; xx < w1; xx++) {
+                const float v = img[(yy * w + xx) * c + i];
+                if (is_max)
+                    acc = (v > acc || isnan(v)) ? v : acc;
+                else
+                    acc += v;
+            }
+        out[i] = is_max ? acc : acc / div;
+    }
 }

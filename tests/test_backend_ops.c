@@ -560,6 +560,222 @@ START_TEST(global_avg_pool)
 }
 END_TEST
 
+/* ---- channels-last inference ------------------------------------------------------ */
+
+/* y (N, OH, OW, CY) after an op wrote channels [c0, c0 + oc) of it on both
+ * backends from NaN: OpenCL's slice matches the CPU reference's, and every
+ * other channel is still NaN on both. */
+static void check_slice(const pair *y, int64_t c0, int64_t oc, const char *what)
+{
+    float *g = gt_read(&y->g), *c = gt_read(&y->c);
+    int64_t cy = y->c.shape[3], pix = gc_tensor_numel(&y->c) / cy, k = 0;
+    float *gs = malloc(sizeof(float) * (size_t)(pix * oc));
+    float *cs = malloc(sizeof(float) * (size_t)(pix * oc));
+    ck_assert(gs && cs);
+    for (int64_t i = 0; i < pix * cy; i++) {
+        int64_t ch = i % cy;
+        if (ch >= c0 && ch < c0 + oc) {
+            gs[k] = g[i];
+            cs[k++] = c[i];
+        } else {
+            ck_assert_msg(isnan(g[i]) && isnan(c[i]), "%s: channel %" PRId64 " written", what, ch);
+        }
+    }
+    gt_assert_close(gs, cs, k, TOL, what);
+    free(gs);
+    free(cs);
+    free(g);
+    free(c);
+}
+
+/* The CPU reference's NHWC result against its NCHW op: t (N, H, W, C)
+ * transposed back to NCHW equals want (N, C, H, W). */
+static void check_cpu_nchw(const gc_tensor *t, const gc_tensor *want, const char *what)
+{
+    gc_tensor back = gt_tensor(gt_cpu(), 4, want->shape, NULL);
+    GT_OK(gc_nhwc_layout(&back, t, 0));
+    gt_assert_tensors_close_at(&back, want, TOL, what, __FILE__, __LINE__);
+    gt_free(&back);
+}
+
+static void conv_nhwc_run(const conv_case *k, int64_t c0, int64_t extra, int relu)
+{
+    gc_conv_params p = {k->sh, k->sw, k->ph, k->pw, 0, 0};
+    int64_t oh = gc_conv_out_size(k->h, k->kh, k->sh, k->ph);
+    int64_t ow = gc_conv_out_size(k->w, k->kw, k->sw, k->pw);
+    pair x = p_rand(GT_DIMS(k->n, k->h, k->w, k->c), -1, 1);
+    pair w = p_rand(GT_DIMS(k->kh, k->kw, k->c, k->oc), -0.5f, 0.5f);
+    pair b = p_rand(GT_DIMS(k->oc), -1, 1);
+    pair y = p_out(GT_DIMS(k->n, oh, ow, c0 + k->oc + extra));
+    BOTH GT_OK(
+        gc_conv2d_nhwc_forward(T(y, s), c0, T(x, s), T(w, s), k->bias ? T(b, s) : NULL, &p, relu));
+    char what[200];
+    snprintf(what, sizeof what,
+             "conv2d_nhwc x[%d,%d,%d,%d] w[%d,%d,%d,%d] stride %d,%d pad %d,%d bias %d relu %d "
+             "into channels %" PRId64 "..%" PRId64 " of %" PRId64,
+             k->n, k->h, k->w, k->c, k->kh, k->kw, k->c, k->oc, k->sh, k->sw, k->ph, k->pw, k->bias,
+             relu, c0, c0 + k->oc, c0 + k->oc + extra);
+    check_slice(&y, c0, k->oc, what);
+    if (c0 == 0 && extra == 0 && !relu) {
+        /* The CPU reference against its NCHW conv2d, x and w permuted. */
+        float *hw = gt_read(&w.c), *hwo = malloc(sizeof(float) * (size_t)gc_tensor_numel(&w.c));
+        ck_assert(hwo);
+        int64_t taps = (int64_t)k->kh * k->kw;
+        for (int64_t t = 0; t < taps; t++)
+            for (int64_t c = 0; c < k->c; c++)
+                for (int64_t o = 0; o < k->oc; o++)
+                    hwo[(o * k->c + c) * taps + t] = hw[(t * k->c + c) * k->oc + o];
+        gc_tensor xn = gt_tensor(gt_cpu(), GT_DIMS(k->n, k->c, k->h, k->w), NULL);
+        gc_tensor wn = gt_tensor(gt_cpu(), GT_DIMS(k->oc, k->c, k->kh, k->kw), hwo);
+        gc_tensor yn = gt_tensor(gt_cpu(), GT_DIMS(k->n, k->oc, oh, ow), NULL);
+        GT_OK(gc_nhwc_layout(&xn, &x.c, 0));
+        GT_OK(gc_conv2d_forward(&yn, &xn, &wn, k->bias ? &b.c : NULL, &p));
+        check_cpu_nchw(&y.c, &yn, what);
+        gc_tensor *own[] = {&xn, &wn, &yn};
+        for (int i = 0; i < 3; i++)
+            gt_free(own[i]);
+        free(hw);
+        free(hwo);
+    }
+    pair *all[] = {&x, &w, &b, &y};
+    for (int i = 0; i < 4; i++)
+        p_free(all[i]);
+}
+static const conv_case conv_nhwc_cases[] = {
+    /*  n  c   h   w  oc kh kw sh sw ph pw op op bias dx */
+    {3, 5, 13, 11, 7, 3, 3, 2, 2, 1, 1, 0, 0, 1, 0},
+    {3, 37, 9, 11, 19, 1, 7, 1, 1, 0, 3, 0, 0, 1, 0},
+    {2, 21, 11, 9, 35, 7, 1, 1, 1, 3, 0, 0, 0, 1, 0},
+    {3, 33, 7, 5, 41, 1, 1, 1, 1, 0, 0, 0, 0, 1, 0},
+    {2, 3, 17, 15, 5, 3, 3, 2, 2, 0, 0, 0, 0, 0, 0},
+    {1, 17, 9, 9, 6, 5, 5, 1, 1, 2, 2, 0, 0, 1, 0},
+    {2, 6, 9, 7, 3, 1, 1, 2, 2, 0, 0, 0, 0, 0, 0},
+    /* OC a multiple of 16 or 32: the direct kernel (unless disabled) */
+    {2, 19, 9, 11, 32, 3, 3, 1, 1, 1, 1, 0, 0, 1, 0},
+    {3, 5, 13, 11, 16, 3, 3, 2, 2, 1, 1, 0, 0, 1, 0},
+    {2, 7, 8, 9, 48, 5, 5, 1, 1, 2, 2, 0, 0, 0, 0},
+    {1, 3, 10, 13, 64, 1, 7, 1, 2, 0, 3, 0, 0, 1, 0},
+    {2, 33, 6, 5, 32, 3, 1, 2, 1, 1, 0, 0, 0, 1, 0},
+    /* 1 x 1 with OC = 32k + 16: the direct kernel, 32 channels then 16 */
+    {3, 21, 5, 7, 48, 1, 1, 1, 1, 0, 0, 0, 0, 1, 0},
+    {2, 19, 6, 5, 80, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0},
+    /* 1 x k, stride 1: the GEMM on overlapping rows of a W-padded copy */
+    {2, 20, 5, 8, 32, 1, 3, 1, 1, 0, 1, 0, 0, 1, 0},
+    {3, 16, 4, 3, 7, 1, 5, 1, 1, 0, 1, 0, 0, 0, 0},
+};
+#define CONV_NHWC_CASES ((int)(sizeof conv_nhwc_cases / sizeof conv_nhwc_cases[0]))
+
+START_TEST(conv2d_nhwc)
+{
+    const conv_case *k = &conv_nhwc_cases[_i];
+    conv_nhwc_run(k, 0, 0, 0);  /* all of y */
+    conv_nhwc_run(k, 5, 3, 0);  /* a channel slice of a wider y */
+    conv_nhwc_run(k, 16, 0, 1); /* a slice at a vector-aligned offset, to the end; ReLU */
+    conv_nhwc_run(k, 3, 2, 1);
+    /* im2row + GEMM rather than the direct kernel or the 1 x k path, and
+     * im2row in blocks of a few rows (the variables are read at every
+     * call). */
+    setenv("GANCL_NHWC_DIRECT", "0", 1);
+    setenv("GANCL_NHWC_1XK", "0", 1);
+    conv_nhwc_run(k, 0, 0, 0);
+    conv_nhwc_run(k, 16, 0, 1);
+    setenv("GANCL_NHWC_COL", "1000", 1);
+    conv_nhwc_run(k, 2, 1, 1);
+    unsetenv("GANCL_NHWC_COL");
+    unsetenv("GANCL_NHWC_DIRECT");
+    unsetenv("GANCL_NHWC_1XK");
+}
+END_TEST
+
+START_TEST(pool_nhwc)
+{
+    const int64_t n = 3, c = 37, h = 13, w = 11;
+    for (int i = 0; i < POOL_CASES; i++)
+        for (int mode = 0; mode < 3; mode++) { /* max, avg, avg with count_include_pad */
+            gc_pool_params p = pool_cases[i];
+            p.count_include_pad = mode == 2;
+            int max = mode == 0;
+            int64_t oh = gc_conv_out_size(h, p.kernel_h, p.stride_h, p.pad_h);
+            int64_t ow = gc_conv_out_size(w, p.kernel_w, p.stride_w, p.pad_w);
+            float *hx = gt_rand_array(n * h * w * c, -2, 2);
+            if (max) /* a NaN must win its windows, as in the NCHW op */
+                hx[(int64_t)gt_randint(0, (int)(n * h * w * c) - 1)] = NAN;
+            pair x = p_host(GT_DIMS(n, h, w, c), hx);
+            free(hx);
+            char what[160];
+            snprintf(what, sizeof what,
+                     "%s pool_nhwc k %d,%d stride %d,%d pad %d,%d include_pad %d",
+                     max ? "max" : "avg", p.kernel_h, p.kernel_w, p.stride_h, p.stride_w, p.pad_h,
+                     p.pad_w, p.count_include_pad);
+            for (int sl = 0; sl < 2; sl++) {
+                int64_t c0 = sl ? 7 : 0, cy = sl ? c + 12 : c;
+                pair y = p_out(GT_DIMS(n, oh, ow, cy));
+                BOTH GT_OK(gc_pool2d_nhwc_forward(T(y, s), c0, T(x, s), &p, max));
+                if (max) {
+                    /* NaN is a value here: compare by hand, NaN for NaN. */
+                    float *g = gt_read(&y.g), *cr = gt_read(&y.c);
+                    for (int64_t e = 0; e < gc_tensor_numel(&y.c); e++)
+                        ck_assert_msg((isnan(g[e]) && isnan(cr[e])) || g[e] == cr[e],
+                                      "%s: element %" PRId64 ": %g vs %g", what, e, (double)g[e],
+                                      (double)cr[e]);
+                    free(g);
+                    free(cr);
+                } else {
+                    check_slice(&y, c0, c, what);
+                }
+                if (!sl) {
+                    /* The CPU reference against its NCHW pooling. */
+                    gc_tensor xn = gt_tensor(gt_cpu(), GT_DIMS(n, c, h, w), NULL);
+                    gc_tensor yn = gt_tensor(gt_cpu(), GT_DIMS(n, c, oh, ow), NULL);
+                    GT_OK(gc_nhwc_layout(&xn, &x.c, 0));
+                    GT_OK(max ? gc_max_pool2d_forward(&yn, &xn, &p)
+                              : gc_avg_pool2d_forward(&yn, &xn, &p));
+                    gc_tensor back = gt_tensor(gt_cpu(), GT_DIMS(n, c, oh, ow), NULL);
+                    GT_OK(gc_nhwc_layout(&back, &y.c, 0));
+                    float *a = gt_read(&back), *bb = gt_read(&yn);
+                    for (int64_t e = 0; e < gc_tensor_numel(&yn); e++)
+                        ck_assert_msg((isnan(a[e]) && isnan(bb[e])) ||
+                                          fabsf(a[e] - bb[e]) <= 1e-6f * fabsf(bb[e]),
+                                      "%s: NHWC vs NCHW at %" PRId64, what, e);
+                    free(a);
+                    free(bb);
+                    gt_free(&xn);
+                    gt_free(&yn);
+                    gt_free(&back);
+                }
+                p_free(&y);
+            }
+            p_free(&x);
+        }
+}
+END_TEST
+
+START_TEST(nhwc_layout)
+{
+    const int64_t shapes[][4] = {{3, 5, 13, 11}, {2, 37, 7, 9}, {1, 1, 5, 3}, {2, 19, 1, 1}};
+    for (int i = 0; i < 4; i++) {
+        const int64_t *d = shapes[i];
+        pair x = p_rand(GT_DIMS(d[0], d[1], d[2], d[3]), -1, 1);
+        pair y = p_out(GT_DIMS(d[0], d[2], d[3], d[1])), z = p_out(GT_DIMS(d[0], d[1], d[2], d[3]));
+        BOTH GT_OK(gc_nhwc_layout(T(y, s), T(x, s), 1));
+        p_check(&y, 0.0, "nhwc_layout [%d]: to NHWC", i);
+        BOTH GT_OK(gc_nhwc_layout(T(z, s), T(y, s), 0));
+        p_check(&z, 0.0, "nhwc_layout [%d]: back to NCHW", i);
+        /* The round trip is the identity; one element placed by hand. */
+        gt_assert_tensors_close_at(&z.c, &x.c, 0.0, "nhwc_layout round trip", __FILE__, __LINE__);
+        float *hx = gt_read(&x.c), *hy = gt_read(&y.c);
+        int64_t nn = d[0] - 1, c = d[1] - 1, yy = d[2] / 2, xx = d[3] - 1;
+        ck_assert_float_eq(hy[((nn * d[2] + yy) * d[3] + xx) * d[1] + c],
+                           hx[((nn * d[1] + c) * d[2] + yy) * d[3] + xx]);
+        free(hx);
+        free(hy);
+        pair *all[] = {&x, &y, &z};
+        for (int k = 0; k < 3; k++)
+            p_free(all[k]);
+    }
+}
+END_TEST
+
 /* ---- concat --------------------------------------------------------------------- */
 
 START_TEST(concat)
@@ -776,6 +992,9 @@ static Suite *backend_ops_suite(void)
     tcase_add_test(tc, avg_pool);
     tcase_add_test(tc, global_avg_pool);
     tcase_add_test(tc, concat);
+    tcase_add_loop_test(tc, conv2d_nhwc, 0, CONV_NHWC_CASES);
+    tcase_add_test(tc, pool_nhwc);
+    tcase_add_test(tc, nhwc_layout);
     tcase_add_test(tc, resize);
     tcase_add_test(tc, bce);
     tcase_add_test(tc, adam);

@@ -114,6 +114,15 @@ gc_tensor gc_seq_output(const gc_seq *s, int n);
  * into grads and writes the gradient of x into dx unless dx is NULL. */
 gc_status gc_seq_backward(gc_seq *s, const gc_tensor *x, const gc_tensor *dout, const gc_tensor *dx,
                           int n);
+/* The same pass for the input gradient alone, as the generator's step
+ * needs from the discriminator: dense and convolution layers compute no
+ * weight or bias gradient (a convolution's input gradient is the
+ * transposed convolution of dout with the same weights), so this costs
+ * about half as much.  Batchnorm layers still add to their gamma and beta
+ * gradients; treat grads as stale afterwards (zero them before the next
+ * gc_seq_backward).  dx must not be NULL. */
+gc_status gc_seq_backward_data(gc_seq *s, const gc_tensor *x, const gc_tensor *dout,
+                               const gc_tensor *dx, int n);
 gc_status gc_seq_zero_grad(gc_seq *s);
 /* One Adam step over all parameters (a single launch). */
 gc_status gc_seq_adam(gc_seq *s, const gc_adam_params *p);

@@ -146,6 +146,25 @@ gc_status gc_global_avg_pool_backward(const gc_tensor *dx, const gc_tensor *dy);
 gc_status gc_concat_forward(const gc_tensor *y, const gc_tensor *xs, int count);
 gc_status gc_concat_backward(const gc_tensor *dxs, int count, const gc_tensor *dy);
 
+/* ---- channels-last (NHWC) inference ----------------------------------
+ * For a network that keeps its activations as (N, H, W, C): a gc_tensor's
+ * four dims read in that order.  The conv and pooling write channels
+ * [c0, c0 + OC) of a wider y (N, OH, OW, CY), so the branches of a channel
+ * concatenation write straight into it (c0 = 0, CY = OC: all of y).
+ *   conv2d_nhwc:  x (N, H, W, C), w (KH, KW, C, OC), b (OC) or NULL;
+ *                 OH, OW as conv2d; relu: max(0, .) of the result (fused
+ *                 where the backend can)
+ *   pool2d_nhwc:  max (max != 0) or average pooling of x (N, H, W, C) into
+ *                 OC = C channels, with max/avg_pool2d's semantics
+ *   nhwc_layout:  y (N, H, W, C) = x (N, C, H, W) when to_nhwc, else
+ *                 y (N, C, H, W) = x (N, H, W, C) */
+gc_status gc_conv2d_nhwc_forward(const gc_tensor *y, int64_t c0, const gc_tensor *x,
+                                 const gc_tensor *w, const gc_tensor *b /* or NULL */,
+                                 const gc_conv_params *p, int relu);
+gc_status gc_pool2d_nhwc_forward(const gc_tensor *y, int64_t c0, const gc_tensor *x,
+                                 const gc_pool_params *p, int max);
+gc_status gc_nhwc_layout(const gc_tensor *y, const gc_tensor *x, int to_nhwc);
+
 /* ---- bilinear resize, PyTorch's align_corners=False ------------------ */
 gc_status gc_resize_bilinear_forward(const gc_tensor *y, const gc_tensor *x);
 

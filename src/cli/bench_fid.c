@@ -11,13 +11,16 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli/cli_profile.h"
 #include "cli/cli_time.h"
 #include "cli/commands.h"
 #include "gancl/fid.h"
+#include "gancl/profile.h"
 #include "util/error.h"
 
 typedef struct bench_fid_opts {
     int batch, size, channels, dims;
+    int profile; /* --profile: per-kernel device times */
     double seconds;
     const char *weights;
 } bench_fid_opts;
@@ -41,9 +44,12 @@ static gc_status bench_one(gc_backend *be, const bench_fid_opts *o)
         r = r * 1103515245u + 12345u;
         img[i] = (float)((r >> 16) & 255) / 255.0f;
     }
+    int profile = 0;
+    if (s == GC_OK && o->profile) profile = gc_cli_profile_begin(be, &s);
     /* One untimed batch: kernel builds, first-touch of buffers. */
     if (s == GC_OK)
         s = gc_inception_features(net, img, o->batch, o->channels, o->size, o->size, feat);
+    if (s == GC_OK && profile) s = gc_profile_reset(be);
     int batches = 0;
     double t0 = gc_cli_now(), t = t0;
     while (s == GC_OK && (batches == 0 || t - t0 < o->seconds)) {
@@ -59,6 +65,7 @@ static gc_status bench_one(gc_backend *be, const bench_fid_opts *o)
                gc_backend_name(be), ips, (t - t0) / batches * 1e3,
                ips * gc_inception_flops(net) * 1e-9, m.chunk,
                (m.params + m.activations + m.other) / 1048576.0);
+        if (profile) s = gc_cli_profile_report(be, "batch", "batches", batches, t - t0);
         fflush(stdout);
     }
     free(img);
@@ -69,12 +76,17 @@ static gc_status bench_one(gc_backend *be, const bench_fid_opts *o)
 
 int gc_cmd_bench_fid(gc_cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"device", required_argument, 0, 'd'},  {"all", no_argument, 0, 'a'},
-        {"batch", required_argument, 0, 'b'},   {"size", required_argument, 0, 's'},
-        {"rgb", no_argument, 0, 'r'},           {"dims", required_argument, 0, 'D'},
-        {"seconds", required_argument, 0, 't'}, {"weights", required_argument, 0, 'w'},
-        {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
+    static const struct option opts[] = {{"device", required_argument, 0, 'd'},
+                                         {"all", no_argument, 0, 'a'},
+                                         {"batch", required_argument, 0, 'b'},
+                                         {"size", required_argument, 0, 's'},
+                                         {"rgb", no_argument, 0, 'r'},
+                                         {"dims", required_argument, 0, 'D'},
+                                         {"seconds", required_argument, 0, 't'},
+                                         {"weights", required_argument, 0, 'w'},
+                                         {"profile", no_argument, 0, 'p'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     bench_fid_opts o = {.batch = GC_FID_DEFAULT_BATCH,
                         .size = 28,
                         .channels = 1,
@@ -84,6 +96,8 @@ int gc_cmd_bench_fid(gc_cli *cli, int argc, char **argv)
     int all = 0, c;
     long long v;
     double f;
+    optind = 0;
+    opterr = 0;
     while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         switch (c) {
         case 'd': device = optarg; break;
@@ -108,21 +122,22 @@ int gc_cmd_bench_fid(gc_cli *cli, int argc, char **argv)
             o.seconds = f;
             break;
         case 'w': o.weights = optarg; break;
+        case 'p': o.profile = 1; break;
         case 'h':
             printf("usage: gancl bench fid [--device N|cpu | --all] [--batch 50] [--size 28]\n"
-                   "                       [--rgb] [--dims 2048] [--seconds 3] [--weights F]\n\n"
+                   "                       [--rgb] [--dims 2048] [--seconds 3] [--weights F]\n"
+                   "                       [--profile]\n\n"
                    "Images per second through pytorch-fid's Inception-v3: upload, resize to\n"
                    "299x299, the network up to --dims features, features back to the host.\n"
                    "Inputs are --size x --size gray images (--rgb: colour), batches of\n"
                    "--batch, repeated for at least --seconds after one warm-up batch.  The\n"
                    "weights are random unless --weights is given (speed does not depend on\n"
                    "them).  --all runs every OpenCL device; the CPU reference backend (5.7 G\n"
-                   "multiply-adds per image in plain C) only runs when named: --device cpu.\n");
+                   "multiply-adds per image in plain C) only runs when named: --device cpu.\n"
+                   "--profile prints each kernel's calls and device time per batch (OpenCL\n"
+                   "event profiling) against the wall time.\n");
             return 0;
-        case ':': return gc_cli_usage_error("bench fid: %s needs a value", argv[optind - 1]);
-        default:
-            return gc_cli_usage_error("bench fid: unknown option '%s' (see gancl bench fid --help)",
-                                      argv[optind - 1]);
+        default: return gc_cli_bad_option("bench fid", opts, c, argc, argv);
         }
     }
     if (optind < argc)

@@ -7,8 +7,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli/cli_profile.h"
 #include "cli/cli_time.h"
 #include "cli/commands.h"
+#include "gancl/profile.h"
 #include "gancl/train.h"
 #include "util/error.h"
 
@@ -19,13 +21,17 @@ static void help(FILE *f)
 {
     fprintf(f,
             "usage: gancl [--device N|cpu] bench train [--model seed|dcgan] [--batch N]\n"
-            "                                        [--windows N] [--seconds S]\n"
+            "                                        [--windows N] [--seconds S] [--profile]\n"
             "\n"
             "Trains on random 28x28 images: %d warm-up steps, then N timed windows (default\n"
             "5) of as many steps as fill S seconds (default 1), with the device drained at\n"
             "each window's edges.  Prints the median images/s and the GFLOP/s it implies\n"
             "(dense and convolution layers of a full step: G forward and backward, D on the\n"
-            "real batch, the fake one, and the fake one again for G's loss).\n",
+            "real batch, the fake one, and the fake one again for G's loss).\n"
+            "\n"
+            "--profile times every kernel with OpenCL events over the timed windows and\n"
+            "prints calls, milliseconds and share of the step per kernel, and the device\n"
+            "time against the wall time (OpenCL devices only).\n",
             WARMUP_STEPS);
 }
 
@@ -43,18 +49,16 @@ static gc_status timed(gc_trainer *tr, int64_t steps, double *secs)
 
 int gc_cmd_bench_train(gc_cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {{"model", required_argument, 0, 'm'},
-                                         {"batch", required_argument, 0, 'b'},
-                                         {"windows", required_argument, 0, 'w'},
-                                         {"seconds", required_argument, 0, 's'},
-                                         {"device", required_argument, 0, 'd'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"model", required_argument, 0, 'm'},   {"batch", required_argument, 0, 'b'},
+        {"windows", required_argument, 0, 'w'}, {"seconds", required_argument, 0, 's'},
+        {"device", required_argument, 0, 'd'},  {"profile", no_argument, 0, 'p'},
+        {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
     gc_model_kind kind = GC_MODEL_DCGAN;
     long long batch = 64, windows = 5;
     double seconds = 1.0;
     const char *device = NULL;
-    int opt;
+    int opt, profile = 0;
     optind = 0;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -73,12 +77,9 @@ int gc_cmd_bench_train(gc_cli *cli, int argc, char **argv)
             if (!gc_cli_parse_float("--seconds", optarg, 0.01, 600, &seconds)) return 2;
             break;
         case 'd': device = optarg; break;
+        case 'p': profile = 1; break;
         case 'h': help(stdout); return 0;
-        case ':': return gc_cli_usage_error("bench train: %s needs a value", argv[optind - 1]);
-        default:
-            return gc_cli_usage_error("bench train: unknown option '%s' (see gancl bench train "
-                                      "--help)",
-                                      argv[optind - 1]);
+        default: return gc_cli_bad_option("bench train", opts, opt, argc, argv);
         }
     }
     if (optind < argc)
@@ -105,8 +106,11 @@ int gc_cmd_bench_train(gc_cli *cli, int argc, char **argv)
     gc_status s = gc_trainer_init(&tr, be, &cfg, images, n, h, w);
     double t = 0, rates[MAX_WINDOWS];
     int64_t per_window = 1;
+    if (s == GC_OK && profile) profile = gc_cli_profile_begin(be, &s);
     if (s == GC_OK) s = timed(&tr, WARMUP_STEPS, &t);
     if (s == GC_OK) s = timed(&tr, 1, &t);
+    if (s == GC_OK && profile) s = gc_profile_reset(be);
+    double wall = 0;
     if (s == GC_OK) {
         per_window = (int64_t)ceil(seconds / fmax(t, 1e-6));
         if (per_window < 1) per_window = 1;
@@ -119,6 +123,7 @@ int gc_cmd_bench_train(gc_cli *cli, int argc, char **argv)
     for (int i = 0; i < windows && s == GC_OK; i++) {
         s = timed(&tr, per_window, &t);
         rates[i] = (double)(per_window * batch) / t;
+        wall += t;
     }
     if (s == GC_OK) {
         double flops = gc_gan_train_flops_per_image(&tr.gan);
@@ -127,7 +132,9 @@ int gc_cmd_bench_train(gc_cli *cli, int argc, char **argv)
                "%.1f MFLOP per image\n",
                med, rates[0], rates[windows - 1], 1e3 * batch / med, med * flops * 1e-9,
                flops * 1e-6);
-    } else {
+        if (profile) s = gc_cli_profile_report(be, "step", "steps", windows * per_window, wall);
+    }
+    if (s != GC_OK) {
         rc = gc_cli_fail(s);
     }
     gc_trainer_free(&tr);

@@ -240,7 +240,9 @@ static int bench_ops(gc_cli *cli, int argc, char **argv)
     int all = 0, c;
     long long v;
     double f;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         switch (c) {
         case 'd': device = optarg; break;
         case 'a': all = 1; break;
@@ -263,7 +265,7 @@ static int bench_ops(gc_cli *cli, int argc, char **argv)
                    "seed DCGAN forward and backward at the given batch; median of --windows\n"
                    "timed windows of at least --window seconds.  --all runs every device.\n");
             return 0;
-        default: return 2;
+        default: return gc_cli_bad_option("bench ops", opts, c, argc, argv);
         }
     }
     if (optind < argc)

@@ -13,10 +13,20 @@
  * many floats per image each slot needs) and `run` (views into the two
  * activation buffers, then the ops).  The layout built from the plan:
  *
- *     U: [ X or Y                  ]              (stems: PA or PB)
- *     V: [ X or Y ][ T0 ][ T1 ][ P0 P1 ... ]     (stems: PA or PB)
+ *     U: [ X or Y          ]              (stems: PA or PB)
+ *     V: [ X or Y ][ T0 ][ T1 ]           (stems: PA or PB)
  *
  * X and Y swap between U and V from one Mixed block to the next.
+ *
+ * Activations are channels-last, (n, h, w, c): a 1x1 convolution is then a
+ * GEMM on the activation itself, im2row reads it without a transpose,
+ * pooling moves channel vectors, and each branch output P0, P1, ... is
+ * written straight into its channel slice of Y (a GEMM output with leading
+ * dimension C_Y), so there is no concatenation pass; each convolution's
+ * ReLU is fused into it (or runs over its slice).  The input arrives NCHW (as
+ * the API and the goldens have it) and is transposed into V first; stage
+ * outputs that leave the network (the feature tap, the tests' after-stage
+ * callback) are transposed back into a buffer of their own.
  */
 #include "models/inception.h"
 
@@ -213,15 +223,16 @@ struct gc_inception {
     int64_t n_params; /* floats */
 
     /* Floats per image: the plan's maxima and the resulting layout. */
-    int64_t stem_need[2], xy, t0, t1, pieces, need[2];
+    int64_t stem_need[2], xy, t0, t1, need[2];
 
     gc_buffer *params, *act[2], *feat, *staging;
     size_t staging_floats;
+    gc_buffer *nchw; /* stage outputs leaving the network, transposed back */
+    size_t nchw_floats;
 
-    /* The interpreter's state. */
+    /* The interpreter's state; shapes are (c, h, w). */
     int planning;
     int64_t shp[S_COUNT][3];
-    int64_t piece_off[6];
 };
 
 static int64_t chw_numel(const int64_t s[3])
@@ -254,10 +265,7 @@ static int slot_loc(gc_inception *net, int stem, int slot, int xbuf, int64_t *of
         buf = 1;
         *off = net->xy + net->t0;
         break;
-    default:
-        buf = 1;
-        *off = net->xy + net->t0 + net->t1 + net->piece_off[slot - S_P0];
-        break;
+    default: GC_ASSERT_MSG(0, "branch outputs live in Y"); buf = 0;
     }
     if (net->planning) {
         if (slot == S_X || slot == S_Y) {
@@ -282,17 +290,17 @@ static gc_tensor slot_tensor(gc_inception *net, int stem, int slot, int xbuf, in
     int buf = slot_loc(net, stem, slot, xbuf, &off);
     const int64_t *s = net->shp[slot];
     if (net->planning) return (gc_tensor){0};
-    return gc_tensor_4d(net->be, net->act[buf], (size_t)(off * n), n, s[0], s[1], s[2]);
+    return gc_tensor_4d(net->be, net->act[buf], (size_t)(off * n), n, s[1], s[2], s[0]);
 }
 
-static gc_status run_conv(gc_inception *net, const inc_conv *cv, const gc_tensor *y,
+/* The convolution and its ReLU into channels [c0, c0 + OC) of y. */
+static gc_status run_conv(gc_inception *net, const inc_conv *cv, const gc_tensor *y, int64_t c0,
                           const gc_tensor *x)
 {
-    gc_tensor w = gc_tensor_4d(net->be, net->params, cv->w_off, cv->oc, cv->ic, cv->kh, cv->kw);
+    gc_tensor w = gc_tensor_4d(net->be, net->params, cv->w_off, cv->kh, cv->kw, cv->ic, cv->oc);
     gc_tensor b = gc_tensor_1d(net->be, net->params, cv->b_off, cv->oc);
     gc_conv_params p = {cv->stride, cv->stride, cv->ph, cv->pw, 0, 0};
-    GC_TRY(gc_conv2d_forward(y, x, &w, &b, &p));
-    return gc_act_forward(y, y, GC_ACT_RELU, 0.0f);
+    return gc_conv2d_nhwc_forward(y, c0, x, &w, &b, &p, 1);
 }
 
 /* Runs (or plans) one stage on n images whose input is in buffer *xbuf;
@@ -303,7 +311,11 @@ static gc_status run_stage(gc_inception *net, int si, int n, int *xbuf)
     const kind_info *k = &kinds[st->d.kind];
     int stem = k->stem_out != S_Y;
     int n_pieces = 0;
+    int64_t c0 = 0; /* the next branch output's first channel in Y */
     memcpy(net->shp[S_X], st->in, sizeof st->in);
+    /* Y's shape is the plan's when running (the pieces below recompute it). */
+    if (!stem && !net->planning) memcpy(net->shp[S_Y], st->out, sizeof st->out);
+    gc_tensor yt = stem ? (gc_tensor){0} : slot_tensor(net, stem, S_Y, *xbuf, n);
     for (int i = 0; i < k->n_ops; i++) {
         const inc_op *op = &k->ops[i];
         const int64_t *src = net->shp[op->src];
@@ -328,24 +340,25 @@ static gc_status run_stage(gc_inception *net, int si, int n, int *xbuf)
                             "inception: input %" PRId64 "x%" PRId64
                             " is too small for stage %d (%s)",
                             st->in[1], st->in[2], si, k->name);
-        if (op->dst >= S_P0) {
-            /* Pieces are laid out in order, each after the previous. */
-            int p = op->dst - S_P0;
-            GC_ASSERT(p == n_pieces);
-            net->piece_off[p] = p ? net->piece_off[p - 1] + chw_numel(net->shp[op->dst - 1]) : 0;
-            n_pieces++;
-        }
+        /* Branch outputs are Y's channel slices, in order. */
+        int piece = op->dst >= S_P0;
+        if (piece) GC_ASSERT(op->dst - S_P0 == n_pieces);
         gc_tensor x = slot_tensor(net, stem, op->src, *xbuf, n);
-        gc_tensor y = slot_tensor(net, stem, op->dst, *xbuf, n);
+        gc_tensor y = piece ? yt : slot_tensor(net, stem, op->dst, *xbuf, n);
+        int64_t at = piece ? c0 : 0;
+        if (piece) {
+            n_pieces++;
+            c0 += dst[0];
+        }
         if (net->planning) continue;
         gc_pool_params pp = {3, 3, 1, 1, 1, 1, 0};
         switch (op->op) {
-        case OP_CONV: GC_TRY(run_conv(net, cv, &y, &x)); break;
-        case OP_AVG3: GC_TRY(gc_avg_pool2d_forward(&y, &x, &pp)); break;
-        case OP_MAX3_S1: GC_TRY(gc_max_pool2d_forward(&y, &x, &pp)); break;
+        case OP_CONV: GC_TRY(run_conv(net, cv, &y, at, &x)); break;
+        case OP_AVG3: GC_TRY(gc_pool2d_nhwc_forward(&y, at, &x, &pp, 0)); break;
+        case OP_MAX3_S1: GC_TRY(gc_pool2d_nhwc_forward(&y, at, &x, &pp, 1)); break;
         case OP_MAX3_S2:
             pp = (gc_pool_params){3, 3, 2, 2, 0, 0, 0};
-            GC_TRY(gc_max_pool2d_forward(&y, &x, &pp));
+            GC_TRY(gc_pool2d_nhwc_forward(&y, at, &x, &pp, 1));
             break;
         }
     }
@@ -356,25 +369,14 @@ static gc_status run_stage(gc_inception *net, int si, int n, int *xbuf)
         *xbuf = buf;
         return GC_OK;
     }
-    /* Concatenate the pieces into Y. */
+    /* Y: the pieces side by side. */
     int64_t *y = net->shp[S_Y];
-    y[0] = 0;
+    y[0] = c0;
     y[1] = net->shp[S_P0][1];
     y[2] = net->shp[S_P0][2];
-    for (int p = 0; p < n_pieces; p++) {
+    for (int p = 0; p < n_pieces; p++)
         GC_ASSERT(net->shp[S_P0 + p][1] == y[1] && net->shp[S_P0 + p][2] == y[2]);
-        y[0] += net->shp[S_P0 + p][0];
-    }
-    if (net->planning)
-        update_max(&net->pieces,
-                   net->piece_off[n_pieces - 1] + chw_numel(net->shp[S_P0 + n_pieces - 1]));
-    gc_tensor yt = slot_tensor(net, stem, S_Y, *xbuf, n);
-    if (!net->planning) {
-        gc_tensor pieces[6];
-        for (int p = 0; p < n_pieces; p++)
-            pieces[p] = slot_tensor(net, stem, S_P0 + p, *xbuf, n);
-        GC_TRY(gc_concat_forward(&yt, pieces, n_pieces));
-    }
+    if (net->planning) (void)slot_tensor(net, stem, S_Y, *xbuf, n); /* records Y's size */
     memcpy(net->shp[S_X], y, sizeof net->shp[S_X]);
     *xbuf = 1 - *xbuf;
     return GC_OK;
@@ -384,7 +386,7 @@ static gc_status run_stage(gc_inception *net, int si, int n, int *xbuf)
 static gc_status plan(gc_inception *net)
 {
     net->planning = 1;
-    int xbuf = 0;
+    int xbuf = 1; /* the input's channels-last copy is in V */
     int64_t in[3] = {net->cfg.in_c, net->cfg.in_h, net->cfg.in_w};
     for (int si = 0; si < net->n_stages; si++) {
         inc_stage *st = &net->stages[si];
@@ -402,12 +404,14 @@ static gc_status plan(gc_inception *net)
         if (kinds[net->stages[si].d.kind].stem_out == S_Y) any_mixed = 1;
     int64_t xy = any_mixed ? net->xy : 0;
     net->need[0] = net->stem_need[0] > xy ? net->stem_need[0] : xy;
-    net->need[1] = xy + net->t0 + net->t1 + net->pieces;
+    net->need[1] = xy + net->t0 + net->t1;
     update_max(&net->need[1], net->stem_need[1]);
     /* Gray images are resized as one channel into V before being
-     * replicated into the three-channel input in U. */
+     * replicated into the three-channel input in U, which is then
+     * transposed into V. */
     if (net->cfg.resize) update_max(&net->need[1], (int64_t)net->cfg.in_h * net->cfg.in_w);
-    update_max(&net->need[0], (int64_t)net->cfg.in_c * net->cfg.in_h * net->cfg.in_w);
+    for (int b = 0; b < 2; b++)
+        update_max(&net->need[b], (int64_t)net->cfg.in_c * net->cfg.in_h * net->cfg.in_w);
     return GC_OK;
 }
 
@@ -428,6 +432,8 @@ static gc_status choose_chunk(gc_inception *net)
     }
     uint64_t largest = (uint64_t)(net->need[0] > net->need[1] ? net->need[0] : net->need[1]) * 4;
     uint64_t per_image = (uint64_t)(net->need[0] + net->need[1]) * 4;
+    if (net->cfg.tap_stage >= 0) /* the tap's NCHW copy (net->nchw) */
+        per_image += (uint64_t)chw_numel(net->stages[net->cfg.tap_stage].out) * 4;
     uint64_t chunk = (uint64_t)net->cfg.max_batch;
     if (max_alloc && max_alloc / largest < chunk) chunk = max_alloc / largest;
     if (budget && budget / per_image < chunk) chunk = budget / per_image;
@@ -450,19 +456,23 @@ static gc_status fetch(gc_inc_get_fn get, void *ctx, const char *conv, const cha
     return get(ctx, name, ndim, shape, dst);
 }
 
-/* Reads one BasicConv2d's five tensors and writes its folded weight and
- * bias into host params. */
+/* Reads one BasicConv2d's five tensors and writes its folded weight, as
+ * (KH, KW, C, OC) for the channels-last convolution, and bias into host
+ * params. */
 static gc_status load_conv(const inc_conv *cv, int scale_input, gc_inc_get_fn get, void *ctx,
                            float *params)
 {
     int64_t wshape[4] = {cv->oc, cv->ic, cv->kh, cv->kw};
     int64_t per_oc = (int64_t)cv->ic * cv->kh * cv->kw;
     float *w = params + cv->w_off, *b = params + cv->b_off;
-    float *bn = malloc(sizeof(float) * 4 * (size_t)cv->oc);
+    float *bn = malloc(sizeof(float) * (4 * (size_t)cv->oc + (size_t)(cv->oc * per_oc)));
     if (!bn) return gc_error(GC_ERR_NOMEM, "inception: out of host memory");
+    float *wt = w; /* (OC, C, KH, KW) as read */
+    w = bn + 4 * cv->oc;
     float *gamma = bn, *beta = bn + cv->oc, *mean = bn + 2 * cv->oc, *var = bn + 3 * cv->oc;
     int64_t oc = cv->oc;
     gc_status s = fetch(get, ctx, cv->name, "conv.weight", 4, wshape, w);
+    int64_t taps = (int64_t)cv->kh * cv->kw;
     if (s == GC_OK) s = fetch(get, ctx, cv->name, "bn.weight", 1, &oc, gamma);
     if (s == GC_OK) s = fetch(get, ctx, cv->name, "bn.bias", 1, &oc, beta);
     if (s == GC_OK) s = fetch(get, ctx, cv->name, "bn.running_mean", 1, &oc, mean);
@@ -489,6 +499,9 @@ static gc_status load_conv(const inc_conv *cv, int scale_input, gc_inc_get_fn ge
             s = gc_error(GC_ERR_FORMAT, "the BatchNorm of '%s' is not finite at channel %d",
                          cv->name, o);
         }
+        for (int64_t c = 0; c < cv->ic; c++)
+            for (int64_t t = 0; t < taps; t++)
+                wt[(t * cv->ic + c) * cv->oc + o] = wo[c * taps + t];
     }
     free(bn);
     return s;
@@ -502,6 +515,7 @@ void gc_inception_free(gc_inception *net)
     gc_buffer_free(net->be, net->act[1]);
     gc_buffer_free(net->be, net->feat);
     gc_buffer_free(net->be, net->staging);
+    gc_buffer_free(net->be, net->nchw);
     free(net->stages);
     free(net->convs);
     free(net);
@@ -602,6 +616,10 @@ gc_status gc_inc_build(gc_backend *be, const gc_inc_config *cfg, gc_inc_get_fn g
     if (s == GC_OK && net->dims)
         s = gc_buffer_alloc(be, sizeof(float) * (size_t)net->dims * (size_t)cfg->max_batch,
                             &net->feat);
+    if (s == GC_OK && net->dims) {
+        net->nchw_floats = (size_t)chw_numel(net->stages[cfg->tap_stage].out) * net->chunk;
+        s = gc_buffer_alloc(be, sizeof(float) * net->nchw_floats, &net->nchw);
+    }
     if (s != GC_OK) goto fail;
     free(host);
     GC_DEBUG("inception: %d stages, %d convs, %.1f MiB weights, %d images per pass, "
@@ -646,12 +664,29 @@ gc_tensor gc_inc_input(gc_inception *net, int n)
 static gc_status forward(gc_inception *net, int n, int64_t first, gc_inc_stage_fn after, void *ctx,
                          gc_tensor *out)
 {
-    int xbuf = 0;
+    const gc_inc_config *cfg = &net->cfg;
+    gc_tensor in = gc_inc_input(net, n);
+    gc_tensor in_nhwc = gc_tensor_4d(net->be, net->act[1], 0, n, cfg->in_h, cfg->in_w, cfg->in_c);
+    GC_TRY(gc_nhwc_layout(&in_nhwc, &in, 1));
+    int xbuf = 1;
     gc_tensor y = {0};
     for (int si = 0; si < net->n_stages; si++) {
         GC_TRY(run_stage(net, si, n, &xbuf));
         const int64_t *o = net->stages[si].out;
-        y = gc_tensor_4d(net->be, net->act[xbuf], 0, n, o[0], o[1], o[2]);
+        int tap = si == cfg->tap_stage && first >= 0;
+        if (!after && !tap && !(out && si == net->n_stages - 1)) continue;
+        /* This stage's output leaves the network: back to NCHW. */
+        size_t numel = (size_t)(n * o[0] * o[1] * o[2]);
+        if (numel > net->nchw_floats) {
+            gc_buffer_free(net->be, net->nchw);
+            net->nchw = NULL;
+            net->nchw_floats = 0;
+            GC_TRY(gc_buffer_alloc(net->be, numel * sizeof(float), &net->nchw));
+            net->nchw_floats = numel;
+        }
+        gc_tensor yh = gc_tensor_4d(net->be, net->act[xbuf], 0, n, o[1], o[2], o[0]);
+        y = gc_tensor_4d(net->be, net->nchw, 0, n, o[0], o[1], o[2]);
+        GC_TRY(gc_nhwc_layout(&y, &yh, 0));
         if (after) GC_TRY(after(ctx, si, &y));
         if (si == net->cfg.tap_stage && first >= 0) {
             gc_tensor f =
@@ -752,9 +787,9 @@ void gc_inception_memory_use(const gc_inception *net, gc_inception_memory *m)
     memset(m, 0, sizeof *m);
     m->params = gc_buffer_size(net->params);
     m->activations = gc_buffer_size(net->act[0]) + gc_buffer_size(net->act[1]);
-    m->other = gc_buffer_size(net->feat) + gc_buffer_size(net->staging);
-    gc_buffer *all[] = {net->params, net->act[0], net->act[1], net->feat, net->staging};
-    for (int i = 0; i < 5; i++)
+    m->other = gc_buffer_size(net->feat) + gc_buffer_size(net->staging) + gc_buffer_size(net->nchw);
+    gc_buffer *all[] = {net->params, net->act[0], net->act[1], net->feat, net->staging, net->nchw};
+    for (int i = 0; i < 6; i++)
         if (gc_buffer_size(all[i]) > m->largest) m->largest = gc_buffer_size(all[i]);
     m->chunk = net->chunk;
 }

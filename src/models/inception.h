@@ -10,7 +10,8 @@
  *     s = gamma / sqrt(running_var + 0.001)
  *     w' = w * s,   b' = beta - running_mean * s
  *
- * so every BasicConv2d is one conv2d with bias and one in-place ReLU.  The
+ * so every BasicConv2d is one channels-last convolution with bias and a
+ * fused ReLU (gc_conv2d_nhwc_forward; weights stored (KH, KW, C, OC)).  The
  * first convolution of the real network also absorbs pytorch-fid's 2x - 1
  * input scaling (it has no padding, so conv(2x - 1) = conv_{2w}(x) - sum(w)
  * exactly).
@@ -21,8 +22,11 @@
  *     stem stages   ping-pong between U[0..] and V[0..]
  *     Mixed blocks  input and output alternate between U[0..] and V[0..];
  *                   V after the largest block input/output holds two branch
- *                   temporaries and the branch outputs, which are then
- *                   concatenated into the block output
+ *                   temporaries; the branch outputs are written straight
+ *                   into their channel slices of the block output
+ *
+ * Activations are (n, h, w, c) inside; the input and whatever leaves the
+ * network (the feature tap, gc_inc_run's stage outputs) are NCHW.
  *
  * A pass runs `chunk` images; the chunk is the largest that keeps each buffer
  * under the device's max allocation and both under about half its memory.

@@ -92,6 +92,46 @@ static gc_status layer_backward(gc_seq *s, int i, const gc_tensor *dx, const gc_
     return GC_OK;
 }
 
+/* The input gradient alone: a convolution's is the other convolution of dy
+ * with the same weights (no bias), a dense layer's one GEMM; batchnorm and
+ * activations have nothing to skip.  dx may be NULL (first layer): then a
+ * dense or convolution layer has nothing to do. */
+static gc_status layer_backward_data(gc_seq *s, int i, const gc_tensor *dx, const gc_tensor *dy,
+                                     const gc_tensor *x, const gc_tensor *y)
+{
+    const gc_layer *l = &s->layers[i];
+    const gc_layer_desc *d = &l->d;
+    gc_tensor w = gc_layer_weight(s, i, s->params);
+    gc_conv_params p = conv_params(d);
+    switch (d->kind) {
+    case GC_LAYER_DENSE: {
+        if (!dx) return GC_OK;
+        /* dx (N, in) = dy (N, out) @ w (out, in) */
+        int64_t in = l->in[0] * l->in[1] * l->in[2], out = l->out[0] * l->out[1] * l->out[2];
+        gc_gemm_args g = {.m = GC_N(dy),
+                          .n = in,
+                          .k = out,
+                          .alpha = 1,
+                          .beta = 0,
+                          .lda = out,
+                          .ldb = in,
+                          .ldc = in};
+        return gc_gemm(dx, dy, &w, &g);
+    }
+    case GC_LAYER_CONV2D:
+        if (!dx) return GC_OK;
+        /* The output padding that gives back x's size: what the forward's
+         * floor division dropped. */
+        p.out_pad_h = (int)((l->in[1] + 2 * d->pad - d->kernel) % d->stride);
+        p.out_pad_w = (int)((l->in[2] + 2 * d->pad - d->kernel) % d->stride);
+        return gc_conv_transpose2d_forward(dx, dy, &w, NULL, &p);
+    case GC_LAYER_CONV_TRANSPOSE2D:
+        if (!dx) return GC_OK;
+        return gc_conv2d_forward(dx, dy, &w, NULL, &p);
+    default: return layer_backward(s, i, dx, dy, x, y);
+    }
+}
+
 gc_status gc_seq_forward(gc_seq *s, const gc_tensor *x, int n, int train)
 {
     GC_ASSERT(n >= 1 && n <= s->max_batch && GC_N(x) == n);
@@ -105,8 +145,8 @@ gc_status gc_seq_forward(gc_seq *s, const gc_tensor *x, int n, int train)
     return GC_OK;
 }
 
-gc_status gc_seq_backward(gc_seq *s, const gc_tensor *x, const gc_tensor *dout, const gc_tensor *dx,
-                          int n)
+static gc_status seq_backward(gc_seq *s, const gc_tensor *x, const gc_tensor *dout,
+                              const gc_tensor *dx, int n, int data_only)
 {
     GC_ASSERT(n >= 1 && n <= s->max_batch && GC_N(x) == n);
     int last = s->n_layers - 1;
@@ -119,10 +159,25 @@ gc_status gc_seq_backward(gc_seq *s, const gc_tensor *x, const gc_tensor *dout, 
         gc_tensor xi = i ? act_view(s, s->acts, i - 1, n) : x0;
         gc_tensor dxi = i ? act_view(s, s->dacts, i - 1, n) : (gc_tensor){0};
         if (!i && dx) dxi = gc_tensor_reshape(*dx, 4, x0.shape);
-        GC_TRY(layer_backward(s, i, (i || dx) ? &dxi : NULL, &dy, &xi, &y));
+        const gc_tensor *dxp = (i || dx) ? &dxi : NULL;
+        GC_TRY(data_only ? layer_backward_data(s, i, dxp, &dy, &xi, &y)
+                         : layer_backward(s, i, dxp, &dy, &xi, &y));
         dy = dxi;
     }
     return GC_OK;
+}
+
+gc_status gc_seq_backward(gc_seq *s, const gc_tensor *x, const gc_tensor *dout, const gc_tensor *dx,
+                          int n)
+{
+    return seq_backward(s, x, dout, dx, n, 0);
+}
+
+gc_status gc_seq_backward_data(gc_seq *s, const gc_tensor *x, const gc_tensor *dout,
+                               const gc_tensor *dx, int n)
+{
+    GC_ASSERT(dx);
+    return seq_backward(s, x, dout, dx, n, 1);
 }
 
 /* PyTorch's fan_in: weight.size(1) * receptive field, which for a

@@ -344,6 +344,59 @@ gc_status gc_resize_bilinear_forward(const gc_tensor *y, const gc_tensor *x)
     return DISPATCH(y, resize_bilinear_forward, y, x);
 }
 
+/* ---- channels-last inference ------------------------------------------- */
+
+gc_status gc_conv2d_nhwc_forward(const gc_tensor *y, int64_t c0, const gc_tensor *x,
+                                 const gc_tensor *w, const gc_tensor *b, const gc_conv_params *p,
+                                 int relu)
+{
+    CHECK(p->stride_h >= 1 && p->stride_w >= 1 && p->pad_h >= 0 && p->pad_w >= 0);
+    CHECK(x->ndim == 4 && y->ndim == 4 && w->ndim == 4);
+    SAME_BE(y, x);
+    SAME_BE(y, w);
+    int kh = (int)w->shape[0], kw = (int)w->shape[1];
+    int64_t oc = w->shape[3];
+    CHECK(w->shape[2] == x->shape[3] && x->shape[0] == y->shape[0]);
+    CHECK(c0 >= 0 && c0 + oc <= y->shape[3]);
+    CHECK(y->shape[1] == gc_conv_out_size(x->shape[1], kh, p->stride_h, p->pad_h));
+    CHECK(y->shape[2] == gc_conv_out_size(x->shape[2], kw, p->stride_w, p->pad_w));
+    CHECK(y->shape[1] >= 1 && y->shape[2] >= 1);
+    if (b) {
+        SAME_BE(y, b);
+        CHECK(numel(b) == oc);
+    }
+    return DISPATCH(y, conv2d_nhwc_forward, y, c0, x, w, b, p, relu);
+}
+
+gc_status gc_pool2d_nhwc_forward(const gc_tensor *y, int64_t c0, const gc_tensor *x,
+                                 const gc_pool_params *p, int max)
+{
+    CHECK(x->ndim == 4 && y->ndim == 4);
+    SAME_BE(y, x);
+    CHECK(p->kernel_h >= 1 && p->kernel_w >= 1 && p->stride_h >= 1 && p->stride_w >= 1);
+    CHECK(p->pad_h >= 0 && p->pad_w >= 0 && 2 * p->pad_h <= p->kernel_h &&
+          2 * p->pad_w <= p->kernel_w);
+    CHECK(x->shape[0] == y->shape[0] && c0 >= 0 && c0 + x->shape[3] <= y->shape[3]);
+    CHECK(y->shape[1] == gc_conv_out_size(x->shape[1], p->kernel_h, p->stride_h, p->pad_h));
+    CHECK(y->shape[2] == gc_conv_out_size(x->shape[2], p->kernel_w, p->stride_w, p->pad_w));
+    CHECK(y->shape[1] >= 1 && y->shape[2] >= 1);
+    return DISPATCH(y, pool2d_nhwc_forward, y, c0, x, p, max);
+}
+
+gc_status gc_nhwc_layout(const gc_tensor *y, const gc_tensor *x, int to_nhwc)
+{
+    CHECK(x->ndim == 4 && y->ndim == 4);
+    SAME_BE(y, x);
+    CHECK(y->shape[0] == x->shape[0]);
+    if (to_nhwc)
+        CHECK(y->shape[1] == x->shape[2] && y->shape[2] == x->shape[3] &&
+              y->shape[3] == x->shape[1]);
+    else
+        CHECK(y->shape[1] == x->shape[3] && y->shape[2] == x->shape[1] &&
+              y->shape[3] == x->shape[2]);
+    return DISPATCH(y, nhwc_layout, y, x, to_nhwc);
+}
+
 /* ---- loss, optimiser, rng ---------------------------------------------- */
 
 gc_status gc_bce_logits_forward(const gc_tensor *loss, const gc_tensor *z, float target)

@@ -271,3 +271,45 @@ gc_status gc_cpu_conv_transpose2d_backward(gc_t dx, gc_t dw, gc_t db, gc_t dy, g
     if (db) bias_grad(gc_cpu_data(db), gc_cpu_data(dy), batch, oc, oh * ow);
     return GC_OK;
 }
+
+/* ---- channels-last forward --------------------------------------------------
+ * Its own loop over output pixels (not the plane passes above): per pixel,
+ * every tap's C input channels against w's rows (KH, KW, C, OC), summed in
+ * double over OC accumulators. */
+gc_status gc_cpu_conv2d_nhwc_forward(gc_t y, int64_t c0, gc_t x, gc_t w, gc_t b,
+                                     const gc_conv_params *p, int relu)
+{
+    int64_t n = x->shape[0], h = x->shape[1], wd = x->shape[2], c = x->shape[3];
+    int64_t oh = y->shape[1], ow = y->shape[2], cy = y->shape[3], oc = w->shape[3];
+    int kh = (int)w->shape[0], kw = (int)w->shape[1];
+    const float *px = gc_cpu_data(x), *pw = gc_cpu_data(w), *pb = b ? gc_cpu_data(b) : NULL;
+    float *py = gc_cpu_data(y);
+    double *acc = malloc((size_t)oc * sizeof *acc);
+    if (!acc) return gc_error(GC_ERR_NOMEM, "cpu: out of host memory in conv2d (NHWC)");
+    for (int64_t i = 0; i < n * oh * ow; i++) {
+        int64_t img = i / (oh * ow), oy = i / ow % oh, ox = i % ow;
+        for (int64_t o = 0; o < oc; o++)
+            acc[o] = pb ? pb[o] : 0.0;
+        for (int ky = 0; ky < kh; ky++) {
+            int64_t iy = oy * p->stride_h - p->pad_h + ky;
+            if (iy < 0 || iy >= h) continue;
+            for (int kx = 0; kx < kw; kx++) {
+                int64_t ix = ox * p->stride_w - p->pad_w + kx;
+                if (ix < 0 || ix >= wd) continue;
+                const float *xv = px + ((img * h + iy) * wd + ix) * c;
+                const float *wt = pw + ((int64_t)ky * kw + kx) * c * oc;
+                for (int64_t ci = 0; ci < c; ci++) {
+                    double xc = xv[ci];
+                    const float *wr = wt + ci * oc;
+                    for (int64_t o = 0; o < oc; o++)
+                        acc[o] += xc * wr[o];
+                }
+            }
+        }
+        float *yo = py + i * cy + c0;
+        for (int64_t o = 0; o < oc; o++)
+            yo[o] = relu && !(acc[o] >= 0.0) ? 0.0f : (float)acc[o];
+    }
+    free(acc);
+    return GC_OK;
+}

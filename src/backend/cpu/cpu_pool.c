@@ -1,5 +1,6 @@
 /* src/backend/cpu/cpu_pool.c - CPU reference: max and average pooling with
- * their backward passes, and global average pooling.
+ * their backward passes, global average pooling, and channels-last
+ * pooling (inference).
  *
  * Window bounds follow PyTorch's CPU kernels exactly: a window starts at
  * o*stride - pad, is clipped to the image, and (for average pooling with
@@ -164,5 +165,36 @@ gc_status gc_cpu_global_avg_pool_backward(gc_t dx, gc_t dy)
         for (int64_t i = 0; i < plane; i++)
             pdx[pl * plane + i] = g;
     }
+    return GC_OK;
+}
+
+/* Channels-last pooling into channels [c0, c0 + C) of y: the windows,
+ * maxima and divisors of the NCHW functions above. */
+gc_status gc_cpu_pool2d_nhwc_forward(gc_t y, int64_t c0, gc_t x, const gc_pool_params *p, int max)
+{
+    int64_t n = x->shape[0], h = x->shape[1], wd = x->shape[2], c = x->shape[3];
+    int64_t oh = y->shape[1], ow = y->shape[2], cy = y->shape[3];
+    const float *px = gc_cpu_data(x);
+    float *py = gc_cpu_data(y);
+    for (int64_t img = 0; img < n; img++)
+        for (int64_t i = 0; i < oh; i++) {
+            window wh = window_at(i, h, p->kernel_h, p->stride_h, p->pad_h);
+            for (int64_t j = 0; j < ow; j++) {
+                window ww = window_at(j, wd, p->kernel_w, p->stride_w, p->pad_w);
+                float *yo = py + ((img * oh + i) * ow + j) * cy + c0;
+                for (int64_t ch = 0; ch < c; ch++) {
+                    double s = 0.0;
+                    float best = -INFINITY;
+                    for (int64_t a = wh.lo; a < wh.hi; a++)
+                        for (int64_t b = ww.lo; b < ww.hi; b++) {
+                            float v = px[((img * h + a) * wd + b) * c + ch];
+                            s += v;
+                            if (v > best || isnan(v)) best = v;
+                        }
+                    yo[ch] =
+                        max ? best : (float)(s / (double)avg_divisor(wh, ww, p->count_include_pad));
+                }
+            }
+        }
     return GC_OK;
 }

@@ -1,5 +1,6 @@
 /* src/backend/cpu/cpu_shape.c - CPU reference: channel slices (concat
- * forward and backward) and bilinear resize (PyTorch, align_corners=False). */
+ * forward and backward), bilinear resize (PyTorch, align_corners=False)
+ * and the NCHW <-> NHWC layout change. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,5 +68,25 @@ gc_status gc_cpu_resize_bilinear_forward(gc_t y, gc_t x)
         }
     }
     free(cols);
+    return GC_OK;
+}
+
+gc_status gc_cpu_nhwc_layout(gc_t y, gc_t x, int to_nhwc)
+{
+    /* Seen as NCHW (n, c, hw): element (n, c, p) of the NCHW side is
+     * element (n, p, c) of the NHWC side. */
+    int64_t n = x->shape[0], c = to_nhwc ? x->shape[1] : x->shape[3];
+    int64_t hw = gc_tensor_numel(x) / (n * c);
+    const float *px = gc_cpu_data(x);
+    float *py = gc_cpu_data(y);
+    for (int64_t b = 0; b < n; b++)
+        for (int64_t ch = 0; ch < c; ch++)
+            for (int64_t q = 0; q < hw; q++) {
+                int64_t nchw = (b * c + ch) * hw + q, nhwc = (b * hw + q) * c + ch;
+                if (to_nhwc)
+                    py[nhwc] = px[nchw];
+                else
+                    py[nchw] = px[nhwc];
+            }
     return GC_OK;
 }

@@ -1,5 +1,7 @@
 /* src/backend/opencl/cl_conv.c - conv2d and conv_transpose2d on OpenCL via
- * im2row + one GEMM per pass and chunk of images (kernels in cl/conv.cl).
+ * im2row + one GEMM per pass and chunk of images (kernels in cl/conv.cl),
+ * and the channels-last forward used for inference (at the end: direct
+ * kernel, GEMM on the input itself, or im2row + GEMM per layer shape).
  *
  * Both ops are described as a plain convolution from an "image" side to an
  * "output" side with weights viewed as [out channels][image channels*KH*KW]:
@@ -27,11 +29,17 @@
  * chunks of nb.
  */
 #include <limits.h>
+#include <stdlib.h>
 
+#include "backend/opencl/cl_conv_direct.h"
 #include "backend/opencl/cl_internal.h"
 #include "backend/opencl/cl_ops.h"
 #include "backend/opencl/cl_tune.h"
 #include "util/error.h"
+
+/* The channels-last forward's im2row block: 8 Mi floats (32 MiB), which
+ * stays in the last-level cache until the GEMM reads it. */
+#define NHWC_COL_FLOATS ((int64_t)8 << 20)
 
 typedef struct conv_geom {
     int64_t n;          /* batch */
@@ -242,6 +250,8 @@ static int64_t w_floats(const conv_geom *g)
 
 gc_status gc_cl_conv2d_forward(gc_t y, gc_t x, gc_t w, gc_t b, const gc_conv_params *p)
 {
+    if (gc_cl_conv1_applies(y->be, GC_C(x), w->shape[2], w->shape[3]))
+        return gc_cl_conv1_conv2d_forward(y, x, w, b, p);
     gc_backend *be = y->be;
     conv_geom g = geom_make(x, y, w, p);
     GC_TRY(geom_check(&g, x, y, w));
@@ -266,6 +276,8 @@ gc_status gc_cl_conv2d_forward(gc_t y, gc_t x, gc_t w, gc_t b, const gc_conv_par
 gc_status gc_cl_conv2d_backward(gc_t dx, gc_t dw, gc_t db, gc_t dy, gc_t x, gc_t w,
                                 const gc_conv_params *p)
 {
+    if (gc_cl_conv1_applies(dy->be, GC_C(x), w->shape[2], w->shape[3]))
+        return gc_cl_conv1_conv2d_backward(dx, dw, db, dy, x, w, p);
     gc_backend *be = dy->be;
     conv_geom g = geom_make(x, dy, w, p);
     GC_TRY(geom_check(&g, x, dy, w));
@@ -302,6 +314,8 @@ gc_status gc_cl_conv2d_backward(gc_t dx, gc_t dw, gc_t db, gc_t dy, gc_t x, gc_t
 
 gc_status gc_cl_conv_transpose2d_forward(gc_t y, gc_t x, gc_t w, gc_t b, const gc_conv_params *p)
 {
+    if (gc_cl_conv1_applies(y->be, GC_C(y), w->shape[2], w->shape[3]))
+        return gc_cl_conv1_conv_transpose2d_forward(y, x, w, b, p);
     gc_backend *be = y->be;
     conv_geom g = geom_make(y, x, w, p); /* image = y, output = x */
     GC_TRY(geom_check(&g, y, x, w));
@@ -325,6 +339,8 @@ gc_status gc_cl_conv_transpose2d_forward(gc_t y, gc_t x, gc_t w, gc_t b, const g
 gc_status gc_cl_conv_transpose2d_backward(gc_t dx, gc_t dw, gc_t db, gc_t dy, gc_t x, gc_t w,
                                           const gc_conv_params *p)
 {
+    if (gc_cl_conv1_applies(dy->be, GC_C(dy), w->shape[2], w->shape[3]))
+        return gc_cl_conv1_conv_transpose2d_backward(dx, dw, db, dy, x, w, p);
     gc_backend *be = dy->be;
     conv_geom g = geom_make(dy, x, w, p); /* image = dy, output = x */
     GC_TRY(geom_check(&g, dy, x, w));
@@ -352,4 +368,202 @@ gc_status gc_cl_conv_transpose2d_backward(gc_t dx, gc_t dw, gc_t db, gc_t dy, gc
     }
     if (g.c > 1) GC_TRY(unpermute_grad_w(be, dw, dwp, &g));
     return GC_OK;
+}
+
+/* col floats per block of the channels-last forward (GANCL_NHWC_COL
+ * overrides, for tuning). */
+static int64_t nhwc_col_floats(void)
+{
+    const char *e = getenv("GANCL_NHWC_COL");
+    return e && atoll(e) > 0 ? atoll(e) : NHWC_COL_FLOATS;
+}
+
+/* The direct kernel beats im2row + GEMM where the input has few channels
+ * (col would be many times the input, for little work per column) and the
+ * stride is 1: 1.4-2.7x on Inception-v3's stem and 35x35 layers (batch 50,
+ * per layer); with hundreds of channels or stride 2, im2row's GEMM (K in
+ * cache-sized chunks) was up to 2x faster.  GANCL_NHWC_DIRECT=0 or 1
+ * forces the choice, for tests. */
+static int use_direct(const conv_geom *g)
+{
+    if (g->oc % 16) return 0;
+    const char *e = getenv("GANCL_NHWC_DIRECT");
+    if (e) return atoi(e) != 0;
+    /* A 1x1 convolution is a GEMM on x itself, except where OC leaves 16
+     * columns over: the GEMM's edge tile builds B from scalar loads. */
+    if (g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->ph == 0 && g->pw == 0)
+        return g->oc % 32 != 0;
+    /* A 1 x k tap row pads along W, so most tiles of a narrow image need the
+     * masked loop: slower than im2row there. */
+    return g->c >= 16 && g->c <= 192 && g->sh == 1 && g->sw == 1 && !(g->kh == 1 && g->kw > 1);
+}
+
+/* GANCL_NHWC_1XK=0 sends 1 x k convolutions through im2row, for tests. */
+static int nhwc_1xk(void)
+{
+    const char *e = getenv("GANCL_NHWC_1XK");
+    return !e || atoi(e) != 0;
+}
+
+/* max(0, .) over channels [c0, c0 + cols) of y's rows (the GEMM has no
+ * activation of its own). */
+static gc_status relu_rows(gc_backend *be, const gc_tensor *y, int64_t c0, int64_t rows,
+                           int64_t cols)
+{
+    int64_t per = (4096 + cols - 1) / cols;
+    gc_cl_call c = gc_cl_begin(be, "conv_relu_rows");
+    gc_cl_arg_mem(&c, gc_cl_mem(y), (int)((int64_t)y->off + c0));
+    gc_cl_arg_int(&c, (int)y->shape[3]);
+    gc_cl_arg_int(&c, (int)rows);
+    gc_cl_arg_int(&c, (int)cols);
+    gc_cl_arg_int(&c, (int)per);
+    size_t global = (size_t)((rows + per - 1) / per), one = 1;
+    return gc_cl_run(&c, 1, &global, &one);
+}
+
+/* im2row of output rows [r0, r0 + rows) of the channels-last x into ws. */
+static gc_status im2row_range(gc_backend *be, cl_mem ws, const gc_tensor *x, int64_t r0,
+                              int64_t rows, const conv_geom *g)
+{
+    /* Rows per work-item: about 16 Ki floats of col each. */
+    int64_t k = geom_k(g), per = (16384 + k - 1) / k;
+    gc_cl_call c = gc_cl_begin(be, "conv_im2row_range");
+    gc_cl_arg_mem(&c, ws, 0);
+    gc_cl_arg_tensor(&c, x);
+    gc_cl_arg_int(&c, (int)r0);
+    gc_cl_arg_int(&c, (int)rows);
+    gc_cl_arg_int(&c, (int)per);
+    const int64_t dims[] = {g->c,  g->h,  g->w,  g->oh, g->ow, g->kh,
+                            g->kw, g->sh, g->sw, g->ph, g->pw};
+    for (int d = 0; d < 11; d++)
+        gc_cl_arg_int(&c, (int)dims[d]);
+    size_t global = (size_t)((rows + per - 1) / per), one = 1;
+    return gc_cl_run(&c, 1, &global, &one);
+}
+
+/* A 1 x KW stride-1 convolution without padding rows: x padded along W
+ * into ws (im2row with a 1 x 1 kernel), whose KW consecutive pixels
+ * are then each output row's receptive field in place, so the GEMM reads
+ * overlapping rows of it (A: rows (n, y) groups of OW rows, C floats
+ * apart, K = KW*C) instead of a col KW times the input.  0 with *done = 0
+ * when the padded copy does not fit the workspace. */
+static gc_status conv_1xk(gc_backend *be, const gc_tensor *y, int64_t c0, const gc_tensor *x,
+                          gc_cl_mat wm, const gc_tensor *b, const conv_geom *g, int *done)
+{
+    int64_t wp = g->w + 2 * g->pw, rows = g->n * g->h * wp, k = geom_k(g);
+    *done = 0;
+    if (rows * g->c > (int64_t)(gc_cl_workspace_limit(be) / sizeof(float)) || rows * g->c > INT_MAX)
+        return GC_OK;
+    conv_geom pad = *g;
+    pad.kh = pad.kw = 1;
+    pad.sh = pad.sw = 1;
+    pad.ph = 0;
+    pad.oh = g->h;
+    pad.ow = wp;
+    cl_mem ws;
+    GC_TRY(gc_cl_workspace(be, (size_t)(rows * g->c) * sizeof(float), &ws));
+    GC_TRY(im2row_range(be, ws, x, 0, rows, &pad));
+    gc_cl_mat a = {ws, 0, g->c, 1, g->ow, wp * g->c};
+    *done = 1;
+    return gemm(be, g->n * g->oh * g->ow, g->oc, k, 0.0f, a, wm,
+                mrows(tensor_at(y, c0), y->shape[3]), b);
+}
+
+/* The direct kernel on output channels [o0, o0 + count) (count a multiple
+ * of 32, or 16). */
+static gc_status direct(gc_backend *be, const gc_tensor *y, int64_t c0, const gc_tensor *x,
+                        const gc_tensor *w, const gc_tensor *b, int relu, const conv_geom *g,
+                        int64_t o0, int64_t count)
+{
+    int nv = count % 32 == 0 ? 2 : 1;
+    int64_t m = g->n * g->oh * g->ow, cy = y->shape[3];
+    GC_TRY(gc_cl_check_int(m * cy, "conv: output elements"));
+    gc_cl_call c = gc_cl_begin(be, nv == 2 ? "conv_nhwc_direct_32" : "conv_nhwc_direct_16");
+    gc_cl_arg_mem(&c, gc_cl_mem(y), (int)((int64_t)y->off + c0 + o0));
+    gc_cl_arg_int(&c, (int)cy);
+    gc_cl_arg_tensor(&c, x);
+    gc_cl_arg_mem(&c, gc_cl_mem(w), (int)((int64_t)w->off + o0));
+    if (b)
+        gc_cl_arg_mem(&c, gc_cl_mem(b), (int)((int64_t)b->off + o0));
+    else
+        gc_cl_arg_tensor(&c, NULL);
+    gc_cl_arg_int(&c, b != NULL);
+    gc_cl_arg_int(&c, relu != 0);
+    const int64_t dims[] = {m,     g->c,  g->h,  g->w,  count, g->oc, g->oh,
+                            g->ow, g->kh, g->kw, g->sh, g->sw, g->ph, g->pw};
+    for (int d = 0; d < 14; d++)
+        gc_cl_arg_int(&c, (int)dims[d]);
+    /* Row tiles per work-item: about 4 Ki multiply-adds per output (K of
+     * them per tile row), but at least 64 work-items per OC block. */
+    int64_t k = geom_k(g), row_tiles = (m + 11) / 12, tiles = (4096 + k - 1) / k;
+    if (tiles > row_tiles / 64) tiles = row_tiles / 64;
+    if (tiles < 1) tiles = 1;
+    gc_cl_arg_int(&c, (int)tiles);
+    size_t global[2] = {(size_t)(count / (16 * nv)), (size_t)((row_tiles + tiles - 1) / tiles)};
+    size_t local[2] = {1, 1};
+    return gc_cl_run(&c, 2, global, local);
+}
+
+/* ---- channels-last forward --------------------------------------------------
+ * x (N, H, W, C) already is the rows layout im2row reads, and w (KH, KW,
+ * C, OC) is W'^T, so the pass is im2row and one GEMM per chunk, with no
+ * transposes: y's channel slice is a row-major C of leading dimension CY,
+ * written at column c0.  A 1x1 stride-1 convolution needs no im2row
+ * either: x itself is col. */
+gc_status gc_cl_conv2d_nhwc_forward(gc_t y, int64_t c0, gc_t x, gc_t w, gc_t b,
+                                    const gc_conv_params *p, int relu)
+{
+    gc_backend *be = y->be;
+    conv_geom g = {
+        .n = x->shape[0],
+        .c = x->shape[3],
+        .h = x->shape[1],
+        .w = x->shape[2],
+        .oc = w->shape[3],
+        .oh = y->shape[1],
+        .ow = y->shape[2],
+        .kh = (int)w->shape[0],
+        .kw = (int)w->shape[1],
+        .sh = p->stride_h,
+        .sw = p->stride_w,
+        .ph = p->pad_h,
+        .pw = p->pad_w,
+    };
+    GC_TRY(geom_check(&g, x, y, w));
+    int64_t k = geom_k(&g), ohw = geom_ohw(&g), hw = g.h * g.w, cy = y->shape[3];
+    gc_cl_mat wm = mrows(tensor_at(w, 0), g.oc);
+    if (g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0 &&
+        !use_direct(&g)) {
+        GC_TRY(gemm(be, g.n * hw, g.oc, g.c, 0.0f, mrows(tensor_at(x, 0), g.c), wm,
+                    mrows(tensor_at(y, c0), cy), b));
+        return relu ? relu_rows(be, y, c0, g.n * ohw, g.oc) : GC_OK;
+    }
+    if (use_direct(&g)) {
+        /* No col at all: the direct kernel reads x through each tap; 32
+         * output channels per work-item, the last 16 (if any) apart. */
+        int64_t main = g.oc - g.oc % 32;
+        if (main) GC_TRY(direct(be, y, c0, x, w, b, relu, &g, 0, main));
+        if (main < g.oc) GC_TRY(direct(be, y, c0, x, w, b, relu, &g, main, 16));
+        return GC_OK;
+    }
+    if (g.kh == 1 && g.ph == 0 && g.sh == 1 && g.sw == 1 && nhwc_1xk()) {
+        int done;
+        GC_TRY(conv_1xk(be, y, c0, x, wm, b, &g, &done));
+        if (done) return relu ? relu_rows(be, y, c0, g.n * ohw, g.oc) : GC_OK;
+    }
+    /* Rows per block: col within NHWC_COL_FLOATS, and within int. */
+    int64_t total = g.n * ohw, block = nhwc_col_floats() / k;
+    if (block < 1) block = 1;
+    if (block > total) block = total;
+    GC_TRY(gc_cl_check_int(total, "conv: output pixels"));
+    GC_TRY(gc_cl_check_int(block * k, "conv: workspace floats"));
+    cl_mem ws;
+    GC_TRY(gc_cl_workspace(be, (size_t)(block * k) * sizeof(float), &ws));
+    for (int64_t r0 = 0; r0 < total; r0 += block) {
+        int64_t rows = total - r0 < block ? total - r0 : block;
+        GC_TRY(im2row_range(be, ws, x, r0, rows, &g));
+        GC_TRY(gemm(be, rows, g.oc, k, 0.0f, mrows(at(ws, 0), k), wm,
+                    mrows(tensor_at(y, r0 * cy + c0), cy), b));
+    }
+    return relu ? relu_rows(be, y, c0, total, g.oc) : GC_OK;
 }

@@ -1,7 +1,9 @@
 /* src/backend/opencl/cl_shape.c - channel slices and bilinear resize
- * (cl/shape.cl). */
+ * (cl/shape.cl), and the NCHW <-> NHWC layout change (a batched
+ * transpose, gemm_transpose in cl/gemm.cl). */
 #include "backend/opencl/cl_internal.h"
 #include "backend/opencl/cl_ops.h"
+#include "backend/opencl/cl_tune.h"
 #include "util/error.h"
 
 gc_status gc_cl_channel_copy(gc_t y, gc_t x, int64_t c0, int to_y)
@@ -36,4 +38,15 @@ gc_status gc_cl_resize_bilinear_forward(gc_t y, gc_t x)
     gc_cl_arg_float(&c, (float)GC_W(x) / (float)GC_W(y));
     gc_cl_arg_int(&c, (int)total);
     return gc_cl_run_1d(&c, (size_t)total);
+}
+
+/* Per image, NCHW is a [C][HW] matrix and NHWC its transpose. */
+gc_status gc_cl_nhwc_layout(gc_t y, gc_t x, int to_nhwc)
+{
+    int64_t n = x->shape[0], c = to_nhwc ? x->shape[1] : x->shape[3];
+    int64_t hw = gc_tensor_numel(x) / (n * c);
+    GC_TRY(gc_cl_check_int(gc_tensor_numel(x), "layout: elements"));
+    int64_t rows = to_nhwc ? c : hw, cols = to_nhwc ? hw : c;
+    return gc_cl_transpose(y->be, gc_cl_mem(y), (int64_t)y->off, rows, c * hw, gc_cl_mem(x),
+                           (int64_t)x->off, cols, c * hw, NULL, 0, rows, cols, n);
 }

@@ -23,7 +23,6 @@
 
 /* The kernels of cl/gemm.cl, in the same order. */
 const gc_cl_tile gc_cl_tiles[] = {
-    {"gemm_8x2", 8, 2},
     {"gemm_12x2", 12, 2},
     {"gemm_6x1", 6, 1},
     {"gemm_12x1", 12, 1},
