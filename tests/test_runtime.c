@@ -108,7 +108,7 @@ START_TEST(kernel_cache_hit_and_corruption)
     char root[256];
     gt_tmpdir_new(root, sizeof root, "cache");
     setenv("XDG_CACHE_HOME", root, 1);
-    unsetenv("GANCL_NO_CACHE");
+    setenv("GANCL_KERNEL_CACHE", "on", 1); /* auto is off on PoCL */
 
     gc_cl_cache_stats s = open_close(); /* empty cache: build and store */
     ck_assert_int_eq(s.builds, 1);
@@ -146,12 +146,12 @@ START_TEST(kernel_cache_hit_and_corruption)
     ck_assert_int_eq(s.builds, 1);
     free(data);
 
-    /* GANCL_NO_CACHE=1: built, nothing stored or loaded. */
-    setenv("GANCL_NO_CACHE", "1", 1);
+    /* GANCL_KERNEL_CACHE=off: built, nothing stored or loaded. */
+    setenv("GANCL_KERNEL_CACHE", "off", 1);
     s = open_close();
     ck_assert_int_eq(s.builds, 1);
     ck_assert_int_eq(s.hits + s.stores, 0);
-    unsetenv("GANCL_NO_CACHE");
+    unsetenv("GANCL_KERNEL_CACHE");
 
     gt_rmtree(root);
     unsetenv("XDG_CACHE_HOME");
@@ -198,7 +198,7 @@ END_TEST
 START_TEST(kernel_dir_from_disk_and_build_failure)
 {
     if (!have_opencl()) gt_skip_no_opencl("kernel_dir_from_disk_and_build_failure");
-    setenv("GANCL_NO_CACHE", "1", 1);
+    setenv("GANCL_KERNEL_CACHE", "off", 1);
     setenv("GANCL_KERNEL_DIR", GANCL_SOURCE_DIR "/cl", 1);
     gc_backend *be = NULL;
     GT_OK(gc_backend_init("0", &be));
@@ -222,7 +222,7 @@ START_TEST(kernel_dir_from_disk_and_build_failure)
     ck_assert_msg(strstr(gc_last_error(), "GANCL_KERNEL_DIR"), "%s", gc_last_error());
 
     unsetenv("GANCL_KERNEL_DIR");
-    unsetenv("GANCL_NO_CACHE");
+    unsetenv("GANCL_KERNEL_CACHE");
     gt_rmtree(dir);
 }
 END_TEST

@@ -20,6 +20,7 @@ typedef enum gc_status {
     GC_ERR_DEVICE = 4,      /* the OpenCL driver or device reported an error */
     GC_ERR_NOMEM = 5,       /* an allocation (host or device) failed */
     GC_ERR_INTERRUPTED = 6, /* stopped by a signal */
+    GC_ERR_DIVERGED = 7,    /* training produced NaN or Inf (a loss or a parameter) */
 } gc_status;
 
 /* The message of the most recent failure on this thread ("" if none). */

@@ -49,6 +49,9 @@ typedef struct gc_train_config {
     int64_t fid_n;          /* generated samples per FID (10000) */
     int fid_dims;           /* Inception features: 64, 192, 768 or 2048 (the default) */
     char fid_weights[1024]; /* Inception weights; "": gc_fid_weights_path's lookup */
+    /* Steps between checks of every parameter for NaN/Inf (the losses are
+     * checked whenever they are read); 0: never. */
+    int64_t check_every;
 } gc_train_config;
 
 gc_train_config gc_train_default_config(gc_model_kind kind);
@@ -87,6 +90,11 @@ typedef struct gc_trainer {
     gc_buffer *work; /* the step's tensors, below */
     gc_tensor stats, acc, x_real, dfake, z, dlogits, prob;
     int64_t acc_steps;
+    /* The divergence guard: the step of the latest parameter check queued
+     * (every cfg.check_every steps; its flags are read with the losses)
+     * and of the latest one known clean (-1 for none), and the step of the
+     * latest read, from which the flags count steps. */
+    int64_t checked_step, clean_step, flag_base;
 } gc_trainer;
 
 /* Builds the models for images (n x h x w bytes, borrowed until
@@ -104,8 +112,17 @@ gc_status gc_trainer_step(gc_trainer *tr);
 int gc_trainer_epoch_done(const gc_trainer *tr);
 /* Reads the loss sums from the device (one small copy), returns their
  * means since the previous call and resets them.  stats->steps is 0 (and
- * the rest NaN) when no step ran since. */
+ * the rest NaN) when no step ran since.  Fails with GC_ERR_DIVERGED, a
+ * message naming the step and *stats still filled in, when a loss is NaN
+ * or Inf or when a parameter check since the previous call (every
+ * cfg.check_every steps, on the device) found a NaN or Inf. */
 gc_status gc_trainer_read_stats(gc_trainer *tr, gc_train_stats *stats);
+/* Checks now, whatever cfg.check_every says, every parameter, Adam moment
+ * and running statistic of G and D, and the losses not yet read, for NaN
+ * and Inf (a few kernels and one small read): GC_ERR_DIVERGED with a
+ * message naming the step when one is found.  Called before a checkpoint
+ * is written, so that none ever holds a diverged model. */
+gc_status gc_trainer_check(gc_trainer *tr);
 /* n images (host floats, model pixel range) from the run's fixed noise,
  * G in evaluation mode. */
 gc_status gc_trainer_sample_fixed(gc_trainer *tr, int n, float *out);
@@ -116,6 +133,7 @@ gc_status gc_trainer_sample_fixed(gc_trainer *tr, int n, float *out);
  * of the parameters), and the same for D.  Metadata: "format"
  * ("gancl-checkpoint-1"), "config" (JSON), and the gc_train_state fields
  * as decimal strings.  Written atomically. */
+#define GC_CHECKPOINT_FORMAT "gancl-checkpoint-1"
 gc_status gc_trainer_save(const gc_trainer *tr, const char *path);
 /* Reads the configuration a checkpoint was written with. */
 gc_status gc_checkpoint_config(const char *path, gc_train_config *cfg);

@@ -111,3 +111,9 @@ gc_status gc_backend_sync(gc_backend *be)
 {
     return be->i->synchronize(be);
 }
+
+gc_status gc_backend_nonfinite_flag(const gc_tensor *flag, const gc_tensor *x, float value)
+{
+    GC_ASSERT(flag->be == x->be && gc_tensor_numel(flag) >= 1 && value != 0.0f);
+    return x->be->i->nonfinite_flag(flag, x, value);
+}

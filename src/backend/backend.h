@@ -73,6 +73,12 @@ struct gc_backend_i {
 
     gc_status (*resize_bilinear_forward)(gc_t y, gc_t x);
 
+    /* Channels-last inference (gancl/ops.h): y's channels [c0, c0 + OC). */
+    gc_status (*conv2d_nhwc_forward)(gc_t y, int64_t c0, gc_t x, gc_t w, gc_t b,
+                                     const gc_conv_params *p, int relu);
+    gc_status (*pool2d_nhwc_forward)(gc_t y, int64_t c0, gc_t x, const gc_pool_params *p, int max);
+    gc_status (*nhwc_layout)(gc_t y, gc_t x, int to_nhwc);
+
     gc_status (*bce_logits_forward)(gc_t loss, gc_t z, float target);
     gc_status (*bce_logits_backward)(gc_t dz, gc_t z, float target, float scale);
 
@@ -82,6 +88,12 @@ struct gc_backend_i {
      * (see gancl/ops.h); normal when `normal`, else uniform in [a, b). For
      * normal, a is the mean and b the standard deviation. */
     gc_status (*rng_fill)(gc_t y, uint64_t seed, uint64_t offset, int normal, float a, float b);
+
+    /* flag[0] = value when any element of x (contiguous) is NaN or +-Inf
+     * and flag[0] is 0; left as it is otherwise, so that a flag keeps the
+     * value of the first check that set it.  The trainer's divergence
+     * check. */
+    gc_status (*nonfinite_flag)(gc_t flag, gc_t x, float value);
 };
 
 struct gc_backend {
@@ -90,6 +102,10 @@ struct gc_backend {
     gc_device_info device;
     char name[160];
 };
+
+/* The nonfinite_flag member for the library above the backends (which
+ * has no public op for it): flag and x on the same backend. */
+gc_status gc_backend_nonfinite_flag(const gc_tensor *flag, const gc_tensor *x, float value);
 
 /* Constructors, one per backend. */
 gc_status gc_cpu_backend_init(gc_backend **out);

@@ -49,7 +49,8 @@ static gc_status reload(gc_loss_log *log, int64_t keep_until)
     memcpy(out, CSV_HEADER, strlen(CSV_HEADER)), used = strlen(CSV_HEADER);
     for (char *line = text, *next; line && *line && s == GC_OK; line = next) {
         next = strchr(line, '\n');
-        if (next) *next++ = '\0';
+        if (!next) break; /* a row torn by a crash while it was appended */
+        *next++ = '\0';
         long long step, epoch;
         double d, g, dr, df, dfa, ips;
         if (sscanf(line, "%lld,%lld,%lf,%lf,%lf,%lf,%lf,%lf", &step, &epoch, &d, &g, &dr, &df, &dfa,

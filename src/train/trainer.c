@@ -1,17 +1,34 @@
 /* src/train/trainer.c - the GAN training step, its device tensors, the
- * epoch shuffle and the loss statistics kept on the device. */
+ * epoch shuffle, the loss statistics kept on the device, and the
+ * divergence guard (NaN/Inf in the losses or the parameters). */
 #include "gancl/train.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/backend.h"
 #include "train/train_internal.h"
 #include "util/error.h"
+#include "util/fault.h"
 #include "util/philox.h"
 
-/* Slots of the stats tensor (the acc tensor sums them over steps). */
-enum { ST_LOSS_REAL, ST_LOSS_FAKE, ST_LOSS_G, ST_D_REAL, ST_D_FAKE, ST_D_FAKE_AFTER, ST_COUNT };
+/* Slots of the stats tensor (the acc tensor sums the first ST_COUNT over
+ * steps).  ST_BAD_G/D are flags (0 or 1) of the NaN/Inf check of G's and
+ * D's tensors: in acc for the periodic check, whose flags are read with
+ * the losses, in stats for gc_trainer_check. */
+enum {
+    ST_LOSS_REAL,
+    ST_LOSS_FAKE,
+    ST_LOSS_G,
+    ST_D_REAL,
+    ST_D_FAKE,
+    ST_D_FAKE_AFTER,
+    ST_COUNT,
+    ST_BAD_G = ST_COUNT,
+    ST_BAD_D
+};
 #define ST_SLOTS 8
 
 gc_train_config gc_train_default_config(gc_model_kind kind)
@@ -25,6 +42,7 @@ gc_train_config gc_train_default_config(gc_model_kind kind)
                              .seed = 1,
                              .epochs = 25,
                              .log_every = 50,
+                             .check_every = 100,
                              .fid_n = 10000,
                              .fid_dims = GC_FID_DEFAULT_DIMS};
 }
@@ -86,6 +104,7 @@ gc_status gc_trainer_init(gc_trainer *tr, gc_backend *be, const gc_train_config 
     tr->images = images;
     tr->n_images = n;
     tr->steps_per_epoch = n / cfg->batch;
+    tr->checked_step = tr->clean_step = tr->flag_base = -1;
     tr->st.noise = (gc_rng){.seed = gc_train_derive_seed(cfg->seed, 2), .offset = 0};
     tr->st.shuffle_seed = gc_train_derive_seed(cfg->seed, 3);
     tr->st.fixed_seed = gc_train_derive_seed(cfg->seed, 4);
@@ -137,6 +156,76 @@ void gc_trainer_free(gc_trainer *tr)
 static gc_tensor slot(const gc_trainer *tr, int k)
 {
     return gc_tensor_1d(tr->be, tr->work, tr->stats.off + (size_t)k, 1);
+}
+
+/* ---- the divergence guard ------------------------------------------------------
+ * A NaN or Inf anywhere in a network's parameters, Adam moments or running
+ * statistics sets that network's flag in `in` (stats or acc): one kernel
+ * per tensor, each a single read of it, nothing copied to the host. */
+static gc_status flag_seq(const gc_seq *s, const gc_tensor *flag, float value)
+{
+    gc_tensor t[4] = {gc_seq_params(s), gc_seq_adam_m(s), gc_seq_adam_v(s), gc_seq_state(s)};
+    for (int k = 0; k < 4; k++)
+        if (t[k].buf && gc_tensor_numel(&t[k]) > 0)
+            GC_TRY(gc_backend_nonfinite_flag(flag, &t[k], value));
+    return GC_OK;
+}
+
+/* A flag set by this check holds its step minus tr->flag_base, which is
+ * the step of the latest read minus 1, so never 0 (and exact in a float
+ * for 2^24 steps between two reads). */
+static gc_status flag_nonfinite(gc_trainer *tr, const gc_tensor *in)
+{
+    float value = (float)(tr->st.step - tr->flag_base);
+    if (!(value >= 1)) value = 1;
+    gc_tensor g = gc_tensor_1d(tr->be, tr->work, in->off + ST_BAD_G, 1);
+    gc_tensor d = gc_tensor_1d(tr->be, tr->work, in->off + ST_BAD_D, 1);
+    GC_TRY(flag_seq(&tr->gan.g, &g, value));
+    return flag_seq(&tr->gan.d, &d, value);
+}
+
+/* GANCL_FAULT=nan:S: a simulated divergence, G's first parameter NaN
+ * after step S. */
+static gc_status poison(gc_trainer *tr)
+{
+    gc_tensor p = gc_seq_params(&tr->gan.g);
+    gc_tensor first = gc_tensor_1d(tr->be, p.buf, p.off, 1);
+    float nan = NAN;
+    return gc_tensor_write(&first, &nan);
+}
+
+static gc_status diverged(const gc_trainer *tr, const char *what, int64_t step)
+{
+    char finite[64] = "";
+    if (tr->clean_step >= 0)
+        snprintf(finite, sizeof finite, " (all finite at step %lld)", (long long)tr->clean_step);
+    return gc_error(GC_ERR_DIVERGED,
+                    "training diverged at step %lld: %s is NaN or Inf%s; try a lower learning "
+                    "rate than %g",
+                    (long long)step, what, finite, tr->cfg.lr);
+}
+
+/* Judges the accumulated losses (over tr->acc_steps steps) and the flags
+ * a[ST_BAD_G], a[ST_BAD_D] (see flag_nonfinite). */
+static gc_status judge(const gc_trainer *tr, const float *a)
+{
+    static const char *const names[ST_COUNT] = {
+        "D's loss on real images", "D's loss on generated images", "G's loss", "D(x)", "D(G(z))",
+        "D(G(z)) after D's update"};
+    /* A flag knows its step; a loss only the steps it was summed over. */
+    if (a[ST_BAD_G] != 0)
+        return diverged(tr, "a parameter of G", tr->flag_base + (int64_t)a[ST_BAD_G]);
+    if (a[ST_BAD_D] != 0)
+        return diverged(tr, "a parameter of D", tr->flag_base + (int64_t)a[ST_BAD_D]);
+    if (tr->acc_steps)
+        for (int k = 0; k < ST_COUNT; k++)
+            if (!isfinite(a[k])) {
+                char what[96];
+                snprintf(what, sizeof what, "%s (summed over steps %lld..%lld)", names[k],
+                         (long long)(tr->st.step - tr->acc_steps + 1), (long long)tr->st.step);
+                return diverged(tr, what, tr->st.step);
+            }
+    return GC_OK;
 }
 
 /* BCE-with-logits of D's output against target into stats[loss_slot], its
@@ -206,7 +295,7 @@ gc_status gc_trainer_step(gc_trainer *tr)
     GC_TRY(gc_seq_zero_grad(g));
     GC_TRY(gc_seq_forward(d, &fake, b, 1));
     GC_TRY(d_loss(tr, 1.0f, ST_LOSS_G, ST_D_FAKE_AFTER));
-    GC_TRY(gc_seq_backward(d, &fake, &tr->dlogits, &tr->dfake, b));
+    GC_TRY(gc_seq_backward_data(d, &fake, &tr->dlogits, &tr->dfake, b));
     GC_TRY(gc_seq_backward(g, &tr->z, &tr->dfake, NULL, b));
     GC_TRY(gc_seq_adam(g, &adam));
 
@@ -216,6 +305,12 @@ gc_status gc_trainer_step(gc_trainer *tr)
     st->step++;
     st->epoch_step++;
     tr->acc_steps++;
+    if (gc_fault_arg(GC_FAULT_NAN) == st->step) GC_TRY(poison(tr));
+    if (tr->cfg.check_every > 0 && st->step % tr->cfg.check_every == 0) {
+        /* Queued behind the step; the flags travel with the next loss read. */
+        GC_TRY(flag_nonfinite(tr, &tr->acc));
+        tr->checked_step = st->step;
+    }
     return GC_OK;
 }
 
@@ -235,8 +330,31 @@ gc_status gc_trainer_read_stats(gc_trainer *tr, gc_train_stats *out)
     out->d_real = a[ST_D_REAL] * k;
     out->d_fake = a[ST_D_FAKE] * k;
     out->d_fake_after = a[ST_D_FAKE_AFTER] * k;
+    GC_TRY(judge(tr, a));
+    if (tr->checked_step > tr->clean_step) tr->clean_step = tr->checked_step;
     tr->acc_steps = 0;
+    tr->flag_base = tr->st.step - 1;
     return gc_fill(&tr->acc, 0);
+}
+
+gc_status gc_trainer_check(gc_trainer *tr)
+{
+    /* stats and acc lie side by side: one read brings both. */
+    GC_ASSERT(tr->acc.off == tr->stats.off + ST_SLOTS);
+    gc_tensor bad = gc_tensor_1d(tr->be, tr->work, tr->stats.off + ST_BAD_G, 2);
+    gc_tensor both = gc_tensor_1d(tr->be, tr->work, tr->stats.off, 2 * ST_SLOTS);
+    float v[2 * ST_SLOTS];
+    GC_TRY(gc_fill(&bad, 0));
+    GC_TRY(flag_nonfinite(tr, &tr->stats));
+    GC_TRY(gc_tensor_read(&both, v));
+    /* Losses and flags of periodic checks not read yet come first: they
+     * name an earlier step. */
+    GC_TRY(judge(tr, v + ST_SLOTS));
+    float now[ST_SLOTS] = {0};
+    now[ST_BAD_G] = v[ST_BAD_G], now[ST_BAD_D] = v[ST_BAD_D];
+    GC_TRY(judge(tr, now));
+    tr->clean_step = tr->st.step;
+    return GC_OK;
 }
 
 gc_status gc_trainer_sample_fixed(gc_trainer *tr, int n, float *out)

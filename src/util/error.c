@@ -68,6 +68,7 @@ const char *gc_status_name(gc_status s)
     case GC_ERR_DEVICE: return "GC_ERR_DEVICE";
     case GC_ERR_NOMEM: return "GC_ERR_NOMEM";
     case GC_ERR_INTERRUPTED: return "GC_ERR_INTERRUPTED";
+    case GC_ERR_DIVERGED: return "GC_ERR_DIVERGED";
     }
     return "GC_ERR_UNKNOWN";
 }

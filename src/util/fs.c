@@ -2,16 +2,20 @@
 #include "util/fs.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/error.h"
+#include "util/fault.h"
 
 static gc_status write_all(int fd, const void *data, size_t n)
 {
@@ -59,10 +63,20 @@ gc_status gc_fs_write_parts_atomic(const char *path, const gc_fs_part *parts, in
     umask(mask);
     fchmod(fd, 0666 & ~mask);
     gc_status s = GC_OK;
+    int err = 0;
+    if (gc_fault_hit(GC_FAULT_CRASH)) {
+        if (count > 0) write_all(fd, parts[0].data, parts[0].size / 2);
+        raise(SIGKILL);
+    }
+    if (gc_fault_hit(GC_FAULT_FILE)) {
+        /* A full disk: half of the first part lands in the temporary file. */
+        if (count > 0) write_all(fd, parts[0].data, parts[0].size / 2);
+        s = GC_ERR_IO, err = ENOSPC;
+    }
     for (int i = 0; i < count && s == GC_OK; i++)
-        if (parts[i].size) s = write_all(fd, parts[i].data, parts[i].size);
-    if (s == GC_OK && fsync(fd) != 0) s = GC_ERR_IO;
-    int err = errno;
+        if (parts[i].size && (s = write_all(fd, parts[i].data, parts[i].size)) != GC_OK)
+            err = errno;
+    if (s == GC_OK && fsync(fd) != 0) s = GC_ERR_IO, err = errno;
     if (close(fd) != 0 && s == GC_OK) {
         s = GC_ERR_IO;
         err = errno;
@@ -170,4 +184,32 @@ int gc_fs_is_file(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Names gc_fs_write_parts_atomic gives its temporary files: NAME.tmp-XXXXXX. */
+static int is_temp_name(const char *name)
+{
+    const char *t = strstr(name, ".tmp-");
+    while (t && strstr(t + 1, ".tmp-"))
+        t = strstr(t + 1, ".tmp-");
+    return t && t != name && strlen(t + 5) == 6;
+}
+
+int gc_fs_remove_temps(const char *dir, int min_age)
+{
+    time_t now = time(NULL);
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    int removed = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (!is_temp_name(e->d_name)) continue;
+        char path[PATH_MAX];
+        if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path) continue;
+        struct stat st;
+        if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || now - st.st_mtime < min_age) continue;
+        if (unlink(path) == 0) removed++;
+    }
+    closedir(d);
+    return removed;
 }

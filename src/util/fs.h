@@ -32,6 +32,13 @@ gc_status gc_fs_mkdirs(const char *path);
 /* $XDG_CACHE_HOME/gancl or $HOME/.cache/gancl, created if missing. */
 gc_status gc_fs_cache_dir(char *buf, size_t n);
 
+/* Removes the temporary files (NAME.tmp-XXXXXX) that an interrupted
+ * gc_fs_write_atomic leaves in dir and that were last modified at least
+ * min_age seconds ago; returns how many.  min_age 0 is for a folder no
+ * other process writes to at the moment (see util/lock.h); a shared one
+ * (the cache) needs an age no live writer reaches. */
+int gc_fs_remove_temps(const char *dir, int min_age);
+
 /* 1 if path exists and is a directory / a regular file. */
 int gc_fs_is_dir(const char *path);
 int gc_fs_is_file(const char *path);

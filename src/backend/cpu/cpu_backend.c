@@ -6,6 +6,7 @@
 
 #include "backend/cpu/cpu_ops.h"
 #include "util/error.h"
+#include "util/fault.h"
 
 static void cpu_free(gc_backend *be)
 {
@@ -17,11 +18,14 @@ static gc_status cpu_buffer_alloc(gc_backend *be, size_t nbytes, gc_buffer **out
     (void)be;
     gc_buffer *b = calloc(1, sizeof *b);
     /* 64-byte alignment keeps vector loads in the compiler's fast path. */
-    void *p = b ? aligned_alloc(64, (nbytes + 63) / 64 * 64) : NULL;
+    size_t size = nbytes ? (nbytes + 63) / 64 * 64 : 64;
+    void *p = b && !gc_fault_hit(GC_FAULT_ALLOC) ? aligned_alloc(64, size) : NULL;
     if (!p) {
         free(b);
-        return gc_error(GC_ERR_NOMEM, "cpu: out of host memory allocating %.1f MiB",
-                        nbytes / 1048576.0);
+        return gc_error(GC_ERR_NOMEM,
+                        "cpu: out of host memory allocating %zu bytes for a buffer; try a "
+                        "smaller --batch",
+                        nbytes);
     }
     b->nbytes = nbytes;
     b->handle = p;
@@ -41,6 +45,10 @@ static gc_status cpu_buffer_write(gc_backend *be, gc_buffer *buf, size_t off, co
 {
     (void)be;
     GC_ASSERT(off + nbytes <= buf->nbytes);
+    if (gc_fault_hit(GC_FAULT_WRITE))
+        return gc_error(GC_ERR_DEVICE,
+                        "cpu: writing %zu bytes to a buffer failed (injected by GANCL_FAULT)",
+                        nbytes);
     memcpy((char *)buf->handle + off, src, nbytes);
     return GC_OK;
 }
@@ -50,6 +58,10 @@ static gc_status cpu_buffer_read(gc_backend *be, gc_buffer *buf, size_t off, voi
 {
     (void)be;
     GC_ASSERT(off + nbytes <= buf->nbytes);
+    if (gc_fault_hit(GC_FAULT_READ))
+        return gc_error(GC_ERR_DEVICE,
+                        "cpu: reading %zu bytes from a buffer failed (injected by GANCL_FAULT)",
+                        nbytes);
     memcpy(dst, (const char *)buf->handle + off, nbytes);
     return GC_OK;
 }
@@ -91,11 +103,15 @@ static const struct gc_backend_i cpu_interface = {
     .global_avg_pool_forward = gc_cpu_global_avg_pool_forward,
     .global_avg_pool_backward = gc_cpu_global_avg_pool_backward,
     .channel_copy = gc_cpu_channel_copy,
+    .conv2d_nhwc_forward = gc_cpu_conv2d_nhwc_forward,
+    .pool2d_nhwc_forward = gc_cpu_pool2d_nhwc_forward,
+    .nhwc_layout = gc_cpu_nhwc_layout,
     .resize_bilinear_forward = gc_cpu_resize_bilinear_forward,
     .bce_logits_forward = gc_cpu_bce_logits_forward,
     .bce_logits_backward = gc_cpu_bce_logits_backward,
     .adam_update = gc_cpu_adam_update,
     .rng_fill = gc_cpu_rng_fill,
+    .nonfinite_flag = gc_cpu_nonfinite_flag,
 };
 
 gc_status gc_cpu_backend_init(gc_backend **out)

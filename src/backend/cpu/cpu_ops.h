@@ -61,11 +61,17 @@ gc_status gc_cpu_global_avg_pool_backward(gc_t dx, gc_t dy);
 /* cpu_shape.c */
 gc_status gc_cpu_channel_copy(gc_t y, gc_t x, int64_t c0, int to_y);
 gc_status gc_cpu_resize_bilinear_forward(gc_t y, gc_t x);
+/* cpu_conv.c, cpu_pool.c, cpu_shape.c: channels-last inference */
+gc_status gc_cpu_conv2d_nhwc_forward(gc_t y, int64_t c0, gc_t x, gc_t w, gc_t b,
+                                     const gc_conv_params *p, int relu);
+gc_status gc_cpu_pool2d_nhwc_forward(gc_t y, int64_t c0, gc_t x, const gc_pool_params *p, int max);
+gc_status gc_cpu_nhwc_layout(gc_t y, gc_t x, int to_nhwc);
 
 /* cpu_train.c */
 gc_status gc_cpu_bce_logits_forward(gc_t loss, gc_t z, float target);
 gc_status gc_cpu_bce_logits_backward(gc_t dz, gc_t z, float target, float scale);
 gc_status gc_cpu_adam_update(gc_t param, gc_t grad, gc_t m, gc_t v, const gc_adam_params *p);
 gc_status gc_cpu_rng_fill(gc_t y, uint64_t seed, uint64_t offset, int normal, float a, float b);
+gc_status gc_cpu_nonfinite_flag(gc_t flag, gc_t x, float value); /* cpu_check.c */
 
 #endif

@@ -7,6 +7,7 @@
 
 #include "backend/opencl/cl_internal.h"
 #include "backend/opencl/cl_ops.h"
+#include "backend/opencl/cl_profile.h"
 #include "backend/opencl/cl_tune.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -15,20 +16,13 @@
 
 static gc_status cl_buffer_alloc(gc_backend *be, size_t nbytes, gc_buffer **out)
 {
-    gc_cl_ctx *cl = gc_cl_ctx_of(be);
     gc_buffer *b = calloc(1, sizeof *b);
     if (!b) return gc_error(GC_ERR_NOMEM, "out of host memory");
     cl_int err;
-    cl_mem m = clCreateBuffer(cl->context, CL_MEM_READ_WRITE, nbytes, NULL, &err);
+    cl_mem m = gc_cl_create_buffer(be, nbytes, &err);
     if (err != CL_SUCCESS) {
         free(b);
-        gc_cl_fail(err, "clCreateBuffer");
-        return gc_error_prefix(GC_ERR_NOMEM,
-                               "%s: allocating %.1f MiB (device memory %.1f MiB, largest "
-                               "allocation %.1f MiB; try a smaller --batch)",
-                               be->name, nbytes / 1048576.0,
-                               be->device.global_mem_bytes / 1048576.0,
-                               be->device.max_alloc_bytes / 1048576.0);
+        return gc_cl_alloc_fail(be, err, "clCreateBuffer", nbytes, "try a smaller --batch");
     }
     b->nbytes = nbytes;
     b->handle = m;
@@ -47,8 +41,10 @@ static gc_status cl_buffer_write(gc_backend *be, gc_buffer *buf, size_t off, con
                                  size_t nbytes)
 {
     GC_ASSERT(off + nbytes <= buf->nbytes);
-    cl_int err = clEnqueueWriteBuffer(gc_cl_ctx_of(be)->queue, (cl_mem)buf->handle, CL_TRUE, off,
-                                      nbytes, src, 0, NULL, NULL);
+    cl_int err = gc_fault_hit(GC_FAULT_WRITE)
+                     ? CL_OUT_OF_RESOURCES
+                     : clEnqueueWriteBuffer(gc_cl_ctx_of(be)->queue, (cl_mem)buf->handle, CL_TRUE,
+                                            off, nbytes, src, 0, NULL, NULL);
     return err == CL_SUCCESS ? GC_OK : gc_cl_fail(err, "clEnqueueWriteBuffer");
 }
 
@@ -56,8 +52,10 @@ static gc_status cl_buffer_read(gc_backend *be, gc_buffer *buf, size_t off, void
                                 size_t nbytes)
 {
     GC_ASSERT(off + nbytes <= buf->nbytes);
-    cl_int err = clEnqueueReadBuffer(gc_cl_ctx_of(be)->queue, (cl_mem)buf->handle, CL_TRUE, off,
-                                     nbytes, dst, 0, NULL, NULL);
+    cl_int err = gc_fault_hit(GC_FAULT_READ)
+                     ? CL_OUT_OF_RESOURCES
+                     : clEnqueueReadBuffer(gc_cl_ctx_of(be)->queue, (cl_mem)buf->handle, CL_TRUE,
+                                           off, nbytes, dst, 0, NULL, NULL);
     return err == CL_SUCCESS ? GC_OK : gc_cl_fail(err, "clEnqueueReadBuffer");
 }
 
@@ -94,14 +92,12 @@ gc_status gc_cl_workspace(gc_backend *be, size_t nbytes, cl_mem *out)
             cl->workspace_bytes = 0;
         }
         cl_int err;
-        cl->workspace = clCreateBuffer(cl->context, CL_MEM_READ_WRITE, nbytes, NULL, &err);
+        cl->workspace = gc_cl_create_buffer(be, nbytes, &err);
         if (err != CL_SUCCESS) {
-            gc_cl_fail(err, "clCreateBuffer");
-            return gc_error_prefix(GC_ERR_NOMEM,
-                                   "%s: allocating a %.1f MiB workspace (largest allocation "
-                                   "%.1f MiB; try a smaller --batch)",
-                                   be->name, nbytes / 1048576.0,
-                                   be->device.max_alloc_bytes / 1048576.0);
+            cl->workspace = NULL;
+            return gc_cl_alloc_fail(be, err, "clCreateBuffer(workspace)", nbytes,
+                                    "try a smaller --batch, or GANCL_WORKSPACE_LIMIT=BYTES "
+                                    "below this size to process the batch in chunks");
         }
         cl->workspace_bytes = nbytes;
         GC_DEBUG("%s: workspace grown to %.1f MiB", be->name, nbytes / 1048576.0);
@@ -195,9 +191,13 @@ gc_status gc_cl_run(gc_cl_call *c, cl_uint dims, const size_t *global, const siz
         return gc_cl_fail(c->err, what);
     }
     for (cl_uint i = 0; i < dims; i++)
-        if (global[i] == 0) return GC_OK; /* nothing to do */
-    cl_int err = clEnqueueNDRangeKernel(gc_cl_ctx_of(c->be)->queue, c->kernel, dims, NULL, global,
-                                        local, 0, NULL, NULL);
+        if (global[i] == 0) return GC_OK;      /* nothing to do */
+    cl_event *ev = gc_cl_profile_event(c->be); /* NULL unless profiling */
+    cl_int err = gc_fault_hit(GC_FAULT_ENQUEUE)
+                     ? CL_OUT_OF_RESOURCES
+                     : clEnqueueNDRangeKernel(gc_cl_ctx_of(c->be)->queue, c->kernel, dims, NULL,
+                                              global, local, 0, NULL, ev);
+    if (ev && err == CL_SUCCESS) gc_cl_profile_record(c->be, c->name, *ev);
     if (err != CL_SUCCESS) {
         char what[96];
         snprintf(what, sizeof what, "clEnqueueNDRangeKernel(%s)", c->name);
@@ -220,6 +220,7 @@ static void cl_free(gc_backend *be)
     gc_cl_ctx *cl = gc_cl_ctx_of(be);
     if (cl) {
         if (cl->queue) clFinish(cl->queue);
+        gc_cl_profile_forget(be);
         gc_cl_gemm_free(be);
         for (int i = 0; i < cl->kernel_count; i++)
             clReleaseKernel(cl->kernels[i].kernel);
@@ -265,11 +266,15 @@ static const struct gc_backend_i cl_interface = {
     .global_avg_pool_forward = gc_cl_global_avg_pool_forward,
     .global_avg_pool_backward = gc_cl_global_avg_pool_backward,
     .channel_copy = gc_cl_channel_copy,
+    .conv2d_nhwc_forward = gc_cl_conv2d_nhwc_forward,
+    .pool2d_nhwc_forward = gc_cl_pool2d_nhwc_forward,
+    .nhwc_layout = gc_cl_nhwc_layout,
     .resize_bilinear_forward = gc_cl_resize_bilinear_forward,
     .bce_logits_forward = gc_cl_bce_logits_forward,
     .bce_logits_backward = gc_cl_bce_logits_backward,
     .adam_update = gc_cl_adam_update,
     .rng_fill = gc_cl_rng_fill,
+    .nonfinite_flag = gc_cl_nonfinite_flag,
 };
 
 static gc_status init_ctx(gc_backend *be, int index)
@@ -287,7 +292,7 @@ static gc_status init_ctx(gc_backend *be, int index)
     if (err != CL_SUCCESS) return gc_cl_fail(err, "clCreateContext");
     cl->queue = clCreateCommandQueue(cl->context, cl->device, 0, &err);
     if (err != CL_SUCCESS) return gc_cl_fail(err, "clCreateCommandQueue");
-    cl->dummy = clCreateBuffer(cl->context, CL_MEM_READ_WRITE, sizeof(float), NULL, &err);
+    cl->dummy = gc_cl_create_buffer(be, sizeof(float), &err);
     if (err != CL_SUCCESS) return gc_cl_fail(err, "clCreateBuffer");
 
     char key[512];

@@ -74,19 +74,28 @@ gc_status gc_cl_find_device(int index, cl_platform_id *platform, cl_device_id *d
     cl_platform_id *ps = calloc(np, sizeof *ps);
     if (!ps) return gc_error(GC_ERR_NOMEM, "out of host memory");
     err = clGetPlatformIDs(np, ps, NULL);
+    if (err != CL_SUCCESS) {
+        free(ps);
+        return gc_cl_fail(err, "clGetPlatformIDs");
+    }
     int seen = 0;
     gc_status s = gc_error(GC_ERR_ARG, "no OpenCL device %d", index);
-    for (cl_uint p = 0; err == CL_SUCCESS && p < np; p++) {
+    for (cl_uint p = 0; p < np; p++) {
         cl_uint nd = 0;
         if (clGetDeviceIDs(ps[p], CL_DEVICE_TYPE_ALL, 0, NULL, &nd) != CL_SUCCESS || nd == 0)
             continue;
         if (index < seen + (int)nd) {
             cl_device_id *ds = calloc(nd, sizeof *ds);
-            if (!ds) break;
-            if (clGetDeviceIDs(ps[p], CL_DEVICE_TYPE_ALL, nd, ds, NULL) == CL_SUCCESS) {
+            if (!ds) {
+                s = gc_error(GC_ERR_NOMEM, "out of host memory");
+                break;
+            }
+            if ((err = clGetDeviceIDs(ps[p], CL_DEVICE_TYPE_ALL, nd, ds, NULL)) == CL_SUCCESS) {
                 *platform = ps[p];
                 *device = ds[index - seen];
                 s = GC_OK;
+            } else {
+                s = gc_cl_fail(err, "clGetDeviceIDs");
             }
             free(ds);
             break;

@@ -27,6 +27,7 @@
 
 #include "backend/opencl/cl_internal.h"
 #include "backend/opencl/cl_ops.h"
+#include "backend/opencl/cl_profile.h"
 #include "backend/opencl/cl_tune.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -155,6 +156,12 @@ static gc_status tile_launch(gc_backend *be, const gc_cl_tile *t, int64_t m, int
     int rows_first = tm < tn;
     size_t global[2] = {rows_first ? tm : tn, rows_first ? tn : tm}, local[2] = {1, 1};
     gc_cl_call call = gc_cl_begin(be, t->kernel);
+    char label[64]; /* per shape in a profile */
+    if (gc_cl_profile_active(be)) {
+        snprintf(label, sizeof label, "%s %lldx%lldx%lld", t->kernel, (long long)m, (long long)n,
+                 (long long)k);
+        call.name = label;
+    }
     gc_cl_arg_int(&call, (int)m);
     gc_cl_arg_int(&call, (int)n);
     gc_cl_arg_int(&call, (int)k);
@@ -213,6 +220,7 @@ static gc_status scratch(gc_backend *be, size_t nbytes, cl_mem *out)
         if (st->scratch) clReleaseMemObject(st->scratch); /* queued users keep a reference */
         st->scratch = NULL;
         st->scratch_bytes = 0;
+        if (gc_fault_hit(GC_FAULT_ALLOC)) return gc_cl_fault_alloc(be, "GEMM scratch", nbytes);
         cl_int err;
         st->scratch =
             clCreateBuffer(gc_cl_ctx_of(be)->context, CL_MEM_READ_WRITE, nbytes, NULL, &err);
@@ -287,11 +295,13 @@ static gc_status clblast_call(gc_backend *be, int64_t m, int64_t n, int64_t k, f
                               int64_t ldc)
 {
     gc_cl_ctx *cl = gc_cl_ctx_of(be);
+    cl_event *ev = gc_cl_profile_event(be); /* NULL unless profiling */
     CLBlastStatusCode st =
         CLBlastSgemm(CLBlastLayoutRowMajor, ta ? CLBlastTransposeYes : CLBlastTransposeNo,
                      tb ? CLBlastTransposeYes : CLBlastTransposeNo, (size_t)m, (size_t)n, (size_t)k,
                      alpha, a, (size_t)a_off, (size_t)lda, b, (size_t)b_off, (size_t)ldb, beta, c,
-                     (size_t)c_off, (size_t)ldc, &cl->queue, NULL);
+                     (size_t)c_off, (size_t)ldc, &cl->queue, ev);
+    if (ev && st == CLBlastSuccess) gc_cl_profile_record(be, "CLBlastSgemm", *ev);
     if (st != CLBlastSuccess) {
         char what[128];
         snprintf(what, sizeof what, "CLBlastSgemm(%lld x %lld x %lld)", (long long)m, (long long)n,
@@ -403,6 +413,12 @@ gc_status gc_cl_transpose(gc_backend *be, cl_mem dst, int64_t dst_off, int64_t d
     GC_TRY(gc_cl_check_int(src_off + (batch - 1) * src_bs + (rows - 1) * src_ld + cols,
                            "transpose: source extent"));
     gc_cl_call call = gc_cl_begin(be, "gemm_transpose");
+    char label[64]; /* per shape in a profile */
+    if (gc_cl_profile_active(be)) {
+        snprintf(label, sizeof label, "gemm_transpose %lldx%lldx%lld", (long long)rows,
+                 (long long)cols, (long long)batch);
+        call.name = label;
+    }
     gc_cl_arg_mem(&call, dst, (int)dst_off);
     gc_cl_arg_int(&call, (int)dst_ld);
     gc_cl_arg_int(&call, (int)dst_bs);

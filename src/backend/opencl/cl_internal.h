@@ -24,6 +24,7 @@
 #include <CL/cl.h>
 
 #include "backend/backend.h"
+#include "util/fault.h"
 
 typedef struct gc_cl_kernel_entry {
     char name[64];
@@ -79,6 +80,22 @@ const char *gc_cl_error_name(cl_int err);
 /* Sets the last error to "<what>: <CL error name>" and returns
  * GC_ERR_DEVICE (GC_ERR_NOMEM for allocation failures). */
 gc_status gc_cl_fail(cl_int err, const char *what);
+
+/* cl_memory.c: clCreateBuffer for every device allocation of the backend.
+ * Refuses a request above the device's largest allocation
+ * (CL_INVALID_BUFFER_SIZE) and counts as an alloc event of GANCL_FAULT
+ * (util/fault.h). */
+cl_mem gc_cl_create_buffer(gc_backend *be, size_t nbytes, cl_int *err);
+/* The message for a failed allocation of nbytes: what was asked, the
+ * device's memory and largest allocation, and remedy ("try a smaller
+ * --batch").  GC_ERR_NOMEM, or GC_ERR_DEVICE for errors that are not about
+ * memory. */
+gc_status gc_cl_alloc_fail(gc_backend *be, cl_int err, const char *what, size_t nbytes,
+                           const char *remedy);
+/* An injected (GANCL_FAULT) failure of an allocation made outside
+ * gc_cl_create_buffer: gc_cl_alloc_fail with
+ * CL_MEM_OBJECT_ALLOCATION_FAILURE. */
+gc_status gc_cl_fault_alloc(gc_backend *be, const char *what, size_t nbytes);
 
 /* ---- kernel launches ---------------------------------------------------- */
 

@@ -58,6 +58,11 @@ gc_status gc_cl_global_avg_pool_backward(gc_t dx, gc_t dy);
 
 /* cl_shape.c */
 gc_status gc_cl_channel_copy(gc_t y, gc_t x, int64_t c0, int to_y);
+/* cl_conv.c, cl_pool.c, cl_shape.c: channels-last inference */
+gc_status gc_cl_conv2d_nhwc_forward(gc_t y, int64_t c0, gc_t x, gc_t w, gc_t b,
+                                    const gc_conv_params *p, int relu);
+gc_status gc_cl_pool2d_nhwc_forward(gc_t y, int64_t c0, gc_t x, const gc_pool_params *p, int max);
+gc_status gc_cl_nhwc_layout(gc_t y, gc_t x, int to_nhwc);
 gc_status gc_cl_resize_bilinear_forward(gc_t y, gc_t x);
 
 /* cl_train.c */
@@ -65,5 +70,6 @@ gc_status gc_cl_bce_logits_forward(gc_t loss, gc_t z, float target);
 gc_status gc_cl_bce_logits_backward(gc_t dz, gc_t z, float target, float scale);
 gc_status gc_cl_adam_update(gc_t param, gc_t grad, gc_t m, gc_t v, const gc_adam_params *p);
 gc_status gc_cl_rng_fill(gc_t y, uint64_t seed, uint64_t offset, int normal, float a, float b);
+gc_status gc_cl_nonfinite_flag(gc_t flag, gc_t x, float value); /* cl_check.c */
 
 #endif
