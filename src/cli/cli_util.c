@@ -1,9 +1,11 @@
 /* src/cli/cli_util.c - error printing, exit codes, strict flag parsing. */
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli/commands.h"
 
@@ -15,6 +17,7 @@ int gc_cli_exit_code(gc_status s)
     case GC_ERR_IO:
     case GC_ERR_FORMAT: return 2;
     case GC_ERR_INTERRUPTED: return 130;
+    case GC_ERR_DIVERGED: return 3;
     default: return 1;
     }
 }
@@ -74,4 +77,56 @@ int gc_cli_parse_float(const char *flag, const char *s, double lo, double hi, do
     }
     *out = v;
     return 1;
+}
+
+int gc_cli_bad_option(const char *cmd, const struct option *opts, int opt, int argc, char **argv)
+{
+    /* glibc leaves optind past a long option but not past a short one in
+     * the middle of a cluster ("-xq"), so a short one is named by optopt. */
+    const char *arg = optind >= 1 && optind <= argc ? argv[optind - 1] : "?";
+    /* No short option of gancl takes a value: ':' is always a long one. */
+    if (opt == ':') return gc_cli_usage_error("%s: %s needs a value", cmd, arg);
+    if (optopt == 0)
+        return gc_cli_usage_error("%s: unknown or ambiguous option '%s' (see gancl %s --help)", cmd,
+                                  arg, cmd);
+    /* A known long option that got a value it does not take ("--json=1")
+     * has optopt = its val, as an unknown short option has optopt = itself. */
+    const char *eq = strchr(arg, '=');
+    if (!strncmp(arg, "--", 2) && eq) {
+        size_t len = (size_t)(eq - arg - 2);
+        for (const struct option *o = opts; o->name; o++)
+            if (o->val == optopt && !strncmp(o->name, arg + 2, len))
+                return gc_cli_usage_error("%s: --%s takes no value", cmd, o->name);
+    }
+    if (optopt > 32 && optopt < 127)
+        return gc_cli_usage_error("%s: unknown option '-%c' (see gancl %s --help)", cmd, optopt,
+                                  cmd);
+    return gc_cli_usage_error("%s: unknown option (see gancl %s --help)", cmd, cmd);
+}
+
+int gc_cli_check_path(const char *flag, const char *s, size_t max)
+{
+    if (!*s) {
+        gc_cli_usage_error("%s: empty path", flag);
+        return 0;
+    }
+    if (strlen(s) >= max) {
+        gc_cli_usage_error("%s: path too long (%zu bytes, at most %zu)", flag, strlen(s), max - 1);
+        return 0;
+    }
+    return 1;
+}
+
+int gc_cli_check_device(const char *flag, const char *s)
+{
+    /* The syntax only: which indices exist is gc_backend_init's to say. */
+    size_t n = strspn(s, "0123456789");
+    if (!strcmp(s, "cpu") || (n > 0 && n <= 6 && !s[n])) return 1;
+    if (!*s)
+        gc_cli_usage_error("%s: empty value (a device index from gancl list-devices, or cpu)",
+                           flag);
+    else
+        gc_cli_usage_error("%s: '%s' is not a device (an index from gancl list-devices, or cpu)",
+                           flag, s);
+    return 0;
 }

@@ -1,9 +1,10 @@
-/* src/cli/cmd_devices.c - `gancl list-devices [--json]`. */
+/* src/cli/cmd_devices.c - `gancl list-devices [--json]`: its flags and the
+ * listing. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "cli/commands.h"
+#include "cli/cli_args.h"
 
 static void json_string(const char *s)
 {
@@ -64,25 +65,38 @@ static void print_table(const gc_device_info *d, int n, const char *notice)
     if (notice) printf("note: %s\n", notice);
 }
 
-int gc_cmd_list_devices(gc_cli *cli, int argc, char **argv)
+int gc_list_devices_args_parse(int argc, char **argv, gc_list_devices_args *out)
 {
-    (void)cli;
     static const struct option opts[] = {
         {"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    int json = 0, c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == 'j')
-            json = 1;
-        else if (c == 'h') {
+    *out = (gc_list_devices_args){0};
+    int c;
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        if (c == 'j') {
+            out->json = 1;
+        } else if (c == 'h') {
             printf("usage: gancl list-devices [--json]\n\n"
                    "Lists every OpenCL device of every platform with its global index (the N\n"
                    "of --device N), and the plain-C reference backend 'cpu'.\n");
-            return 0;
-        } else
-            return 2;
+            return GC_CLI_DONE;
+        } else {
+            return gc_cli_bad_option("list-devices", opts, c, argc, argv);
+        }
     }
     if (optind < argc)
         return gc_cli_usage_error("list-devices: unexpected argument '%s'", argv[optind]);
+    return 0;
+}
+
+int gc_cmd_list_devices(gc_cli *cli, int argc, char **argv)
+{
+    (void)cli;
+    gc_list_devices_args a;
+    int rc = gc_list_devices_args_parse(argc, argv, &a);
+    if (rc) return rc == GC_CLI_DONE ? 0 : rc;
+    int json = a.json;
     gc_device_info *devs = NULL;
     int n = 0;
     const char *notice = NULL;

@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "cli/cli_time.h"
-#include "cli/commands.h"
+#include "cli/cli_args.h"
 #include "gancl/fid.h"
 #include "gancl/io.h"
 #include "gancl/train.h"
@@ -46,12 +46,7 @@ typedef struct input {
     float lo, hi, *scratch;
 } input;
 
-typedef struct options {
-    const char *weights, *device, *out;
-    int dims, dims_given, batch, json;
-    long long n, seed;
-    int n_given;
-} options;
+typedef gc_fid_args options;
 
 /* ---- image sources ------------------------------------------------------------------ */
 
@@ -117,6 +112,62 @@ static int ends_with(const char *s, const char *tail)
     return n >= t && !strcmp(s + n - t, tail);
 }
 
+/* Decodes every file once, up front: a corrupt one is dropped (one warning
+ * for them all) rather than failing the run halfway through, and a size
+ * that differs from the first image's is an error naming the file.  (The
+ * decoding costs little next to Inception.) */
+static gc_status check_png_files(input *in)
+{
+    enum { SHOWN = 3 };
+    const char *shown[SHOWN];
+    char first_err[512] = "";
+    int kept = 0, bad = 0, w = 0, h = 0;
+    size_t dir_len = strlen(in->path) + 1;
+    gc_status s = GC_OK;
+    for (int i = 0; i < in->n_files; i++) {
+        char *path = in->files[i];
+        gc_image img;
+        if (gc_png_read(path, 3, &img) != GC_OK) {
+            if (!bad) snprintf(first_err, sizeof first_err, "%s", gc_last_error());
+            if (bad < SHOWN) shown[bad] = path + dir_len;
+            bad++;
+            continue; /* freed below, once the names have been shown */
+        }
+        if (!kept) {
+            w = img.w, h = img.h;
+        } else if (img.w != w || img.h != h) {
+            s = gc_error(GC_ERR_FORMAT,
+                         "%s is %dx%d, but %s is %dx%d: the images of a folder must have one "
+                         "size",
+                         path, img.w, img.h, in->files[0], w, h);
+            gc_image_free(&img);
+            break;
+        }
+        gc_image_free(&img);
+        /* Swap rather than overwrite, so that every name stays owned. */
+        in->files[i] = in->files[kept];
+        in->files[kept++] = path;
+    }
+    if (s == GC_OK && !kept)
+        s = gc_error(GC_ERR_FORMAT, "%s: none of its %d .png files is a readable image (%s)",
+                     in->path, bad, first_err);
+    if (s == GC_OK && bad) {
+        fprintf(stderr, "gancl: warning: %s: skipped %d unreadable .png file%s (", in->path, bad,
+                bad > 1 ? "s" : "");
+        for (int k = 0; k < bad && k < SHOWN; k++)
+            fprintf(stderr, "%s%s", k ? ", " : "", shown[k]);
+        fprintf(stderr, "%s; first: %s); using the other %d\n", bad > SHOWN ? ", ..." : "",
+                first_err, kept);
+    }
+    if (s != GC_OK) return s;
+    /* The kept names are first, still sorted; the dropped ones follow. */
+    for (int i = kept; i < in->n_files; i++)
+        free(in->files[i]);
+    in->n_files = kept;
+    in->src = (gc_image_source){kept, 3, h, w, read_png, in};
+    return GC_OK;
+}
+
 static gc_status open_png_folder(input *in)
 {
     DIR *d = opendir(in->path);
@@ -161,11 +212,7 @@ static gc_status open_png_folder(input *in)
     /* pytorch-fid takes sorted(path.glob('*.png')); sorting by full path
      * within one folder sorts by name. */
     qsort(in->files, (size_t)in->n_files, sizeof(char *), cmp_str);
-    gc_image first;
-    GC_TRY(gc_png_read(in->files[0], 3, &first));
-    in->src = (gc_image_source){in->n_files, 3, first.h, first.w, read_png, in};
-    gc_image_free(&first);
-    return GC_OK;
+    return check_png_files(in);
 }
 
 static gc_status open_checkpoint(input *in, gc_backend *be, const options *o)
@@ -220,8 +267,22 @@ static gc_status open_input(input *in, const char *path, gc_backend *be, const o
     char stats_err[512];
     snprintf(stats_err, sizeof stats_err, "%s", gc_last_error());
     in->kind = IN_CHECKPOINT;
-    if (gc_checkpoint_config(path, &(gc_train_config){0}) != GC_OK)
-        return gc_error(GC_ERR_FORMAT, "%s (and not a gancl checkpoint either)", stats_err);
+    s = gc_checkpoint_config(path, &(gc_train_config){0});
+    if (s != GC_OK) {
+        /* A file that says it is a checkpoint gets the checkpoint's own
+         * complaint; anything else the statistics reader's. */
+        gc_st_file *f = NULL;
+        int claims = 0;
+        char ckpt_err[512];
+        snprintf(ckpt_err, sizeof ckpt_err, "%s", gc_last_error());
+        if (gc_st_load(path, 0, &f) == GC_OK) {
+            const char *fmt = gc_st_metadata(f, "format");
+            claims = fmt && !strcmp(fmt, GC_CHECKPOINT_FORMAT);
+            gc_st_free(f);
+        }
+        return claims ? gc_error(s, "%s", ckpt_err)
+                      : gc_error(GC_ERR_FORMAT, "%s (and not a gancl checkpoint either)", stats_err);
+    }
     return open_checkpoint(in, be, o);
 }
 
@@ -272,7 +333,10 @@ static void usage_fid(FILE *f)
                "(its Inception-v3 weights, 299x299 bilinear resize, pool3 features, FID with\n"
                "a true matrix square root).  A and B are each\n"
                "  an IDX image file (.gz or raw)    all of its images\n"
-               "  a folder of .png images          all of them, as RGB\n"
+               "  a folder of .png images          all of them, as RGB; they must have one\n"
+               "                                   size (else an error names the first that\n"
+               "                                   differs); unreadable files are skipped\n"
+               "                                   with a warning\n"
                "  FID statistics from fid-stats    no network needed\n"
                "  a gancl training checkpoint      --n images from its generator, quantised\n"
                "                                   to 8 bits as `gancl sample` saves them\n"
@@ -295,7 +359,7 @@ static void usage_fid(FILE *f)
                "Fewer than 2048 images give a biased FID (a warning says so).\n");
 }
 
-static int parse(int argc, char **argv, options *o, const char **pos, int npos, int stats_cmd)
+int gc_fid_args_parse(int argc, char **argv, int stats_cmd, gc_fid_args *o)
 {
     static const struct option opts[] = {
         {"weights", required_argument, 0, 'w'}, {"dims", required_argument, 0, 'D'},
@@ -304,13 +368,22 @@ static int parse(int argc, char **argv, options *o, const char **pos, int npos, 
         {"json", no_argument, 0, 'j'},          {"out", required_argument, 0, 'o'},
         {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
     const char *cmd = stats_cmd ? "fid-stats" : "fid";
-    *o = (options){
-        .dims = GC_FID_DEFAULT_DIMS, .batch = GC_FID_DEFAULT_BATCH, .n = 10000, .seed = 1};
+    *o = (gc_fid_args){.dims = GC_FID_DEFAULT_DIMS,
+                       .batch = GC_FID_DEFAULT_BATCH,
+                       .n = 10000,
+                       .seed = 1,
+                       .stats_cmd = stats_cmd,
+                       .npos = stats_cmd ? 1 : 2};
     long long v;
     int c;
-    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
-        case 'w': o->weights = optarg; break;
+        case 'w':
+            if (!gc_cli_check_path("--weights", optarg, GC_CLI_PATH_MAX)) return 2;
+            o->weights = optarg;
+            break;
         case 'D':
             if (!gc_cli_parse_int("--dims", optarg, 1, 4096, &v)) return 2;
             if (!gc_inception_valid_dims((int)v))
@@ -322,7 +395,10 @@ static int parse(int argc, char **argv, options *o, const char **pos, int npos, 
             if (!gc_cli_parse_int("--batch", optarg, 1, 4096, &v)) return 2;
             o->batch = (int)v;
             break;
-        case 'd': o->device = optarg; break;
+        case 'd':
+            if (!gc_cli_check_device("--device", optarg)) return 2;
+            o->device = optarg;
+            break;
         case 'n':
             if (!gc_cli_parse_int("--n", optarg, 2, (long long)1 << 40, &v)) return 2;
             o->n = v;
@@ -333,22 +409,27 @@ static int parse(int argc, char **argv, options *o, const char **pos, int npos, 
             o->seed = v;
             break;
         case 'j': o->json = 1; break;
-        case 'o': o->out = optarg; break;
-        case 'h': usage_fid(stdout); return -1;
-        case ':': return gc_cli_usage_error("%s: %s needs a value", cmd, argv[optind - 1]);
-        default:
-            return gc_cli_usage_error("%s: unknown option '%s' (see gancl %s --help)", cmd,
-                                      argv[optind - 1], cmd);
+        case 'o':
+            if (!gc_cli_check_path("--out", optarg, GC_CLI_PATH_MAX)) return 2;
+            o->out = optarg;
+            break;
+        case 'h': usage_fid(stdout); return GC_CLI_DONE;
+        default: return gc_cli_bad_option(cmd, opts, c, argc, argv);
         }
     }
+    int npos = o->npos;
     if (argc - optind != npos)
-        return gc_cli_usage_error("%s: expected %d input%s (see gancl %s --help)", cmd, npos,
-                                  npos > 1 ? "s" : "", cmd);
-    for (int i = 0; i < npos; i++)
-        pos[i] = argv[optind + i];
+        return gc_cli_usage_error("%s: expected %d input%s, got %d (see gancl %s --help)", cmd,
+                                  npos, npos > 1 ? "s" : "", argc - optind, cmd);
+    for (int i = 0; i < npos; i++) {
+        o->pos[i] = argv[optind + i];
+        if (!*o->pos[i]) return gc_cli_usage_error("%s: input %d is an empty path", cmd, i + 1);
+    }
     if (stats_cmd && !o->out) return gc_cli_usage_error("fid-stats: --out FILE is required");
     if (!stats_cmd && o->out) return gc_cli_usage_error("fid: --out belongs to fid-stats");
     if (stats_cmd && o->json) return gc_cli_usage_error("fid-stats: --json belongs to fid");
+    if (stats_cmd && gc_fs_is_dir(o->out))
+        return gc_cli_usage_error("--out: %s is a folder; name the statistics file", o->out);
     return 0;
 }
 
@@ -404,10 +485,10 @@ static void json_string(const char *s)
 static int run(gc_cli *cli, int argc, char **argv, int stats_cmd)
 {
     options o;
-    const char *pos[2];
-    int npos = stats_cmd ? 1 : 2;
-    int rc = parse(argc, argv, &o, pos, npos, stats_cmd);
-    if (rc) return rc < 0 ? 0 : rc;
+    int rc = gc_fid_args_parse(argc, argv, stats_cmd, &o);
+    if (rc) return rc == GC_CLI_DONE ? 0 : rc;
+    const char *const *pos = o.pos;
+    int npos = o.npos;
 
     gc_backend *be;
     rc = gc_cli_open_backend(cli, o.device, &be);

@@ -1,5 +1,5 @@
 /* src/cli/cmd_sample.c - `gancl sample`: images from a checkpoint's
- * generator as a grid PNG, a folder of PNGs, or an IDX file. */
+ * generator as a grid PNG, a folder of PNGs, or an IDX file; its flags. */
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/commands.h"
+#include "cli/cli_args.h"
 #include "gancl/io.h"
 #include "gancl/train.h"
 #include "util/error.h"
@@ -32,8 +32,6 @@ static void help(FILE *f)
             "  --device N|cpu       as the global option\n");
 }
 
-typedef enum { OUT_GRID, OUT_DIR, OUT_IDX } out_kind;
-
 static int ends_with(const char *s, const char *tail)
 {
     size_t n = strlen(s), t = strlen(tail);
@@ -49,19 +47,19 @@ static void to_bytes(const float *x, int64_t n, float lo, float hi, uint8_t *out
     }
 }
 
-static gc_status write_images(out_kind kind, const char *out, const float *img, int n,
+static gc_status write_images(gc_sample_out_kind kind, const char *out, const float *img, int n,
                               const gc_gan_config *m)
 {
     float lo, hi;
     gc_gan_pixel_range(m->kind, &lo, &hi);
-    if (kind == OUT_GRID)
+    if (kind == GC_SAMPLE_GRID)
         return gc_png_write_grid(out, img, n, m->channels, m->height, m->width, lo, hi, 0, 0);
     int64_t per = (int64_t)m->channels * m->height * m->width;
     uint8_t *bytes = malloc((size_t)(n * per));
     if (!bytes) return gc_error(GC_ERR_NOMEM, "out of memory for %d images", n);
     to_bytes(img, n * per, lo, hi, bytes);
     gc_status s = GC_OK;
-    if (kind == OUT_IDX) {
+    if (kind == GC_SAMPLE_IDX) {
         gc_idx d = {.kind = GC_IDX_IMAGES, .data = bytes, .n = n, .h = m->height, .w = m->width};
         s = gc_idx_write(out, &d, ends_with(out, ".gz"));
     } else {
@@ -76,7 +74,7 @@ static gc_status write_images(out_kind kind, const char *out, const float *img, 
     return s;
 }
 
-int gc_cmd_sample(gc_cli *cli, int argc, char **argv)
+int gc_sample_args_parse(int argc, char **argv, gc_sample_args *a)
 {
     static const struct option opts[] = {{"checkpoint", required_argument, 0, 'c'},
                                          {"n", required_argument, 0, 'n'},
@@ -85,52 +83,67 @@ int gc_cmd_sample(gc_cli *cli, int argc, char **argv)
                                          {"device", required_argument, 0, 'd'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    const char *ckpt = NULL, *out = NULL, *device = NULL;
-    long long n = 64, seed = -1;
+    *a = (gc_sample_args){.n = 64, .seed = -1};
     int opt;
     optind = 0;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (opt) {
-        case 'c': ckpt = optarg; break;
+        case 'c':
+            if (!gc_cli_check_path("--checkpoint", optarg, GC_CLI_PATH_MAX)) return 2;
+            a->checkpoint = optarg;
+            break;
         case 'n':
-            if (!gc_cli_parse_int("--n", optarg, 1, 1000000, &n)) return 2;
+            if (!gc_cli_parse_int("--n", optarg, 1, 1000000, &a->n)) return 2;
             break;
         case 's':
-            if (!gc_cli_parse_int("--seed", optarg, 0, LLONG_MAX, &seed)) return 2;
+            if (!gc_cli_parse_int("--seed", optarg, 0, LLONG_MAX, &a->seed)) return 2;
             break;
-        case 'o': out = optarg; break;
-        case 'd': device = optarg; break;
-        case 'h': help(stdout); return 0;
-        case ':': return gc_cli_usage_error("sample: %s needs a value", argv[optind - 1]);
-        default:
-            return gc_cli_usage_error("sample: unknown option '%s' (see gancl sample --help)",
-                                      argv[optind - 1]);
+        case 'o':
+            if (!gc_cli_check_path("--out", optarg, GC_CLI_PATH_MAX)) return 2;
+            a->out = optarg;
+            break;
+        case 'd':
+            if (!gc_cli_check_device("--device", optarg)) return 2;
+            a->device = optarg;
+            break;
+        case 'h': help(stdout); return GC_CLI_DONE;
+        default: return gc_cli_bad_option("sample", opts, opt, argc, argv);
         }
     }
     if (optind < argc) return gc_cli_usage_error("sample: unexpected argument '%s'", argv[optind]);
-    if (!ckpt) return gc_cli_usage_error("sample: --checkpoint FILE is required");
-    if (!out) return gc_cli_usage_error("sample: --out FILE.png|DIR/|FILE.idx is required");
-    out_kind kind;
+    if (!a->checkpoint) return gc_cli_usage_error("sample: --checkpoint FILE is required");
+    if (!a->out) return gc_cli_usage_error("sample: --out FILE.png|DIR/|FILE.idx is required");
+    const char *out = a->out;
     if (ends_with(out, "/") || gc_fs_is_dir(out))
-        kind = OUT_DIR;
+        a->kind = GC_SAMPLE_DIR;
     else if (ends_with(out, ".png"))
-        kind = OUT_GRID;
+        a->kind = GC_SAMPLE_GRID;
     else if (ends_with(out, ".idx") || ends_with(out, ".idx.gz"))
-        kind = OUT_IDX;
+        a->kind = GC_SAMPLE_IDX;
     else
         return gc_cli_usage_error("sample: --out '%s' must end in .png (a grid), / (a folder) "
                                   "or .idx / .idx.gz (an IDX file)",
                                   out);
+    return 0;
+}
 
+int gc_cmd_sample(gc_cli *cli, int argc, char **argv)
+{
+    gc_sample_args a;
+    int rc = gc_sample_args_parse(argc, argv, &a);
+    if (rc) return rc == GC_CLI_DONE ? 0 : rc;
+    const char *ckpt = a.checkpoint, *out = a.out, *device = a.device;
+    long long n = a.n, seed = a.seed;
+    gc_sample_out_kind kind = a.kind;
     gc_train_config cfg;
     gc_status s = gc_checkpoint_config(ckpt, &cfg);
     if (s != GC_OK) return gc_cli_fail(s);
-    if (kind != OUT_GRID && cfg.model.channels != 1)
+    if (kind != GC_SAMPLE_GRID && cfg.model.channels != 1)
         return gc_cli_usage_error("sample: %d-channel images can only be written as a grid",
                                   cfg.model.channels);
     gc_backend *be;
-    int rc = gc_cli_open_backend(cli, device, &be);
+    rc = gc_cli_open_backend(cli, device, &be);
     if (rc) return rc;
     gc_gan gan;
     int64_t per = (int64_t)cfg.model.channels * cfg.model.height * cfg.model.width;

@@ -1,5 +1,5 @@
-/* src/cli/cmd_train.c - `gancl train`: flags, the run folder, the training
- * loop with its progress line, sample grids, the loss log, FID every few
+/* src/cli/cmd_train.c - `gancl train` (flags: train_args.c): the run folder,
+ * the training loop with its progress line, sample grids, the loss log, FID every few
  * epochs, checkpoints, and a clean stop on SIGINT/SIGTERM. */
 #include <getopt.h>
 #include <inttypes.h>
@@ -13,235 +13,17 @@
 
 #include "cli/cli_time.h"
 #include "cli/commands.h"
+#include "cli/train_args.h"
 #include "gancl/fid.h"
 #include "gancl/io.h"
 #include "gancl/train.h"
 #include "util/fs.h"
+#include "util/lock.h"
 
-#define DEFAULT_DATA "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"
+#define DEFAULT_DATA GC_TRAIN_DEFAULT_DATA
 #define GRID_SIDE    8
 
-static void help(FILE *f)
-{
-    fprintf(f,
-            "usage: gancl [--device N|cpu] train [OPTIONS]\n"
-            "\n"
-            "Trains a GAN on a file of 8-bit grayscale images (IDX format, as MNIST).\n"
-            "\n"
-            "  --model seed|dcgan   dcgan (default): BatchNorm in G, LeakyReLU(0.2) in D, tanh,\n"
-            "                       weights N(0, 0.02), 4x4 kernels with stride 2 and padding 1\n"
-            "                       (7 -> 14 -> 28); seed: the tutorial's model (3x3 kernels,\n"
-            "                       ReLU, sigmoid, PyTorch's default initialisation)\n"
-            "  --data FILE          IDX images, raw or .gz, height and width multiples of 4\n"
-            "                       (default: Fashion-MNIST from the dataset-fashion-mnist\n"
-            "                       package, %s)\n"
-            "  --epochs N           passes over the data (default 25)\n"
-            "  --steps N            stop after N steps in total (then --epochs is no limit\n"
-            "                       unless also given)\n"
-            "  --batch N            images per step (default 64); each epoch is shuffled and\n"
-            "                       its last partial batch is dropped\n"
-            "  --lr X               Adam learning rate for G and D (default 0.0002)\n"
-            "  --beta1 X            Adam beta1 (default 0.5); --beta2 X (default 0.999)\n"
-            "  --latent N           length of the noise vector z (default 100)\n"
-            "  --g-width N          channels of G's first feature map (default 128)\n"
-            "  --d-width N          channels of D's first convolution (default 64)\n"
-            "  --seed N             seeds initialisation, noise, shuffling and the fixed\n"
-            "                       sample noise (default: from the clock, printed)\n"
-            "  --out DIR            the run folder (default runs/<YYYYmmdd-HHMMSS>)\n"
-            "  --device N|cpu       as the global option\n"
-            "  --sample-every N     also write a sample grid every N steps\n"
-            "  --log-every N        losses to losses.csv (and a log line when stdout is not a\n"
-            "                       terminal) every N steps (default 50)\n"
-            "  --fid-every N        FID of generated samples against the training set after\n"
-            "                       every N epochs, into fid.csv and fid.png (0: none, the\n"
-            "                       default); the training set's statistics are computed\n"
-            "                       once and cached; without Inception weights a notice\n"
-            "                       says so and training goes on (README, 'FID')\n"
-            "  --fid-n N            samples per FID (default 10000; below 2048 the FID is\n"
-            "                       biased)\n"
-            "  --fid-dims D         Inception features: 64, 192, 768 or 2048 (default)\n"
-            "  --fid-weights FILE   Inception weights, kept for --resume (default\n"
-            "                       $GANCL_FID_WEIGHTS, else\n"
-            "                       ~/.cache/gancl/" GC_FID_WEIGHTS_NAME ")\n"
-            "  --resume DIR         continue the run in DIR from its checkpoint; only\n"
-            "                       --epochs, --steps, --data, --device, --sample-every,\n"
-            "                       --log-every and the --fid-* flags may be given with it\n"
-            "\n"
-            "The run folder gets samples/epoch-NNNN.png (an 8x8 grid from fixed noise after\n"
-            "each epoch; samples/step-NNNNNNN.png with --sample-every and at a stop between\n"
-            "epochs), losses.csv and losses.png, fid.csv and fid.png with --fid-every, and\n"
-            "checkpoint.safetensors after each epoch and at the end.  Samples and FID use G\n"
-            "in evaluation mode (BatchNorm normalises with its running statistics) and noise\n"
-            "of their own, so they do not disturb training: a run with them ends with the\n"
-            "same weights as one without.  Ctrl-C (or SIGTERM) finishes the step, writes a\n"
-            "checkpoint and exits 130 (143); --resume continues exactly where it stopped.\n",
-            DEFAULT_DATA);
-}
-
-enum {
-    OPT_MODEL = 256,
-    OPT_DATA,
-    OPT_EPOCHS,
-    OPT_STEPS,
-    OPT_BATCH,
-    OPT_LR,
-    OPT_BETA1,
-    OPT_BETA2,
-    OPT_LATENT,
-    OPT_GW,
-    OPT_DW,
-    OPT_SEED,
-    OPT_OUT,
-    OPT_DEVICE,
-    OPT_SAMPLE,
-    OPT_LOG,
-    OPT_RESUME,
-    OPT_FID_EVERY,
-    OPT_FID_N,
-    OPT_FID_DIMS,
-    OPT_FID_WEIGHTS,
-    OPT_HELP
-};
-
-typedef struct train_args {
-    gc_train_config cfg;
-    const char *data, *out, *resume, *device, *fid_weights;
-    int epochs_set, steps_set, seed_set, log_set, fid_every_set, fid_n_set, fid_dims_set;
-    char model_flag[32]; /* the first flag --resume cannot take, for the message */
-} train_args;
-
-static int parse_args(int argc, char **argv, train_args *a)
-{
-    static const struct option opts[] = {{"model", required_argument, 0, OPT_MODEL},
-                                         {"data", required_argument, 0, OPT_DATA},
-                                         {"epochs", required_argument, 0, OPT_EPOCHS},
-                                         {"steps", required_argument, 0, OPT_STEPS},
-                                         {"batch", required_argument, 0, OPT_BATCH},
-                                         {"lr", required_argument, 0, OPT_LR},
-                                         {"beta1", required_argument, 0, OPT_BETA1},
-                                         {"beta2", required_argument, 0, OPT_BETA2},
-                                         {"latent", required_argument, 0, OPT_LATENT},
-                                         {"g-width", required_argument, 0, OPT_GW},
-                                         {"d-width", required_argument, 0, OPT_DW},
-                                         {"seed", required_argument, 0, OPT_SEED},
-                                         {"out", required_argument, 0, OPT_OUT},
-                                         {"device", required_argument, 0, OPT_DEVICE},
-                                         {"sample-every", required_argument, 0, OPT_SAMPLE},
-                                         {"log-every", required_argument, 0, OPT_LOG},
-                                         {"resume", required_argument, 0, OPT_RESUME},
-                                         {"fid-every", required_argument, 0, OPT_FID_EVERY},
-                                         {"fid-n", required_argument, 0, OPT_FID_N},
-                                         {"fid-dims", required_argument, 0, OPT_FID_DIMS},
-                                         {"fid-weights", required_argument, 0, OPT_FID_WEIGHTS},
-                                         {"help", no_argument, 0, OPT_HELP},
-                                         {0, 0, 0, 0}};
-    gc_model_kind kind = GC_MODEL_DCGAN;
-    gc_train_config *c = &a->cfg;
-    *c = gc_train_default_config(kind);
-    long long v;
-    double x;
-    int opt, li = 0;
-    optind = 0;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":h", opts, &li)) != -1) {
-        const char *flag = argv[optind - 1];
-        switch (opt) {
-        case OPT_MODEL:
-            if (!gc_model_parse(optarg, &kind))
-                return gc_cli_usage_error("--model: '%s' is not a model (seed or dcgan)", optarg);
-            c->model.kind = kind;
-            break;
-        case OPT_DATA: a->data = optarg; break;
-        case OPT_EPOCHS:
-            if (!gc_cli_parse_int("--epochs", optarg, 1, 1000000, &v)) return 2;
-            c->epochs = v, a->epochs_set = 1;
-            continue;
-        case OPT_STEPS:
-            if (!gc_cli_parse_int("--steps", optarg, 1, 1000000000000LL, &v)) return 2;
-            c->max_steps = v, a->steps_set = 1;
-            continue;
-        case OPT_BATCH:
-            if (!gc_cli_parse_int("--batch", optarg, 2, 65536, &v)) return 2;
-            c->batch = (int)v;
-            break;
-        case OPT_LR:
-            if (!gc_cli_parse_float("--lr", optarg, 0, 1, &x)) return 2;
-            if (x <= 0) return gc_cli_usage_error("--lr: must be positive");
-            c->lr = (float)x;
-            break;
-        case OPT_BETA1:
-        case OPT_BETA2: {
-            const char *name = opt == OPT_BETA1 ? "--beta1" : "--beta2";
-            if (!gc_cli_parse_float(name, optarg, 0, 1, &x)) return 2;
-            if (x >= 1) return gc_cli_usage_error("%s: must be below 1", name);
-            *(opt == OPT_BETA1 ? &c->beta1 : &c->beta2) = (float)x;
-            break;
-        }
-        case OPT_LATENT:
-            if (!gc_cli_parse_int("--latent", optarg, 1, 65536, &v)) return 2;
-            c->model.latent = (int)v;
-            break;
-        case OPT_GW:
-            if (!gc_cli_parse_int("--g-width", optarg, 2, 4096, &v)) return 2;
-            if (v % 2) return gc_cli_usage_error("--g-width: %lld is odd (G halves it)", v);
-            c->model.g_width = (int)v;
-            break;
-        case OPT_DW:
-            if (!gc_cli_parse_int("--d-width", optarg, 1, 4096, &v)) return 2;
-            c->model.d_width = (int)v;
-            break;
-        case OPT_SEED:
-            if (!gc_cli_parse_int("--seed", optarg, 0, LLONG_MAX, &v)) return 2;
-            c->seed = (uint64_t)v, a->seed_set = 1;
-            break;
-        case OPT_OUT: a->out = optarg; continue;
-        case OPT_DEVICE: a->device = optarg; continue;
-        case OPT_SAMPLE:
-            if (!gc_cli_parse_int("--sample-every", optarg, 1, 1000000000000LL, &v)) return 2;
-            c->sample_every = v;
-            continue;
-        case OPT_LOG:
-            if (!gc_cli_parse_int("--log-every", optarg, 1, 1000000000000LL, &v)) return 2;
-            c->log_every = v, a->log_set = 1;
-            continue;
-        case OPT_RESUME: a->resume = optarg; continue;
-        /* FID settings do not change training: a resumed run may change them. */
-        case OPT_FID_EVERY:
-            if (!gc_cli_parse_int("--fid-every", optarg, 0, 1000000, &v)) return 2;
-            c->fid_every = v, a->fid_every_set = 1;
-            continue;
-        case OPT_FID_N:
-            if (!gc_cli_parse_int("--fid-n", optarg, 2, (long long)1 << 40, &v)) return 2;
-            c->fid_n = v, a->fid_n_set = 1;
-            continue;
-        case OPT_FID_DIMS:
-            if (!gc_cli_parse_int("--fid-dims", optarg, 1, 4096, &v)) return 2;
-            if (!gc_inception_valid_dims((int)v))
-                return gc_cli_usage_error("--fid-dims: %lld is not one of 64, 192, 768, 2048", v);
-            c->fid_dims = (int)v, a->fid_dims_set = 1;
-            continue;
-        case OPT_FID_WEIGHTS:
-            if (!*optarg) return gc_cli_usage_error("--fid-weights: empty path");
-            if (strlen(optarg) >= sizeof c->fid_weights)
-                return gc_cli_usage_error("--fid-weights: path too long");
-            a->fid_weights = optarg;
-            continue;
-        case 'h':
-        case OPT_HELP: help(stdout); return -1;
-        case ':': return gc_cli_usage_error("train: %s needs a value", flag);
-        default:
-            return gc_cli_usage_error("train: unknown option '%s' (see gancl train --help)", flag);
-        }
-        /* Reached by flags that fix the run's configuration. */
-        if (!a->model_flag[0] && opt != OPT_DATA)
-            snprintf(a->model_flag, sizeof a->model_flag, "--%s", opts[li].name);
-    }
-    if (optind < argc)
-        return gc_cli_usage_error("train: unexpected argument '%s' (see gancl train --help)",
-                                  argv[optind]);
-    if (a->steps_set && !a->epochs_set) c->epochs = 0;
-    return 0;
-}
+typedef gc_train_args train_args;
 
 /* ---- signals ---------------------------------------------------------------- */
 
@@ -277,6 +59,8 @@ typedef struct run {
     int tty;
     float *grid; /* GRID_SIDE^2 host images */
     gc_train_stats last;
+    gc_lock lock;      /* the run folder's gancl.lock, held while we run */
+    int64_t ckpt_step; /* the step of the checkpoint in the folder; -1: none */
     double t_start, t_log, t_draw;
     int64_t step_start, step_log;
     double img_s;
@@ -327,11 +111,25 @@ static int write_grid(run *r, const char *name)
     return s == GC_OK ? 0 : gc_cli_fail(s);
 }
 
+/* gc_cli_fail, except that a diverged run says which checkpoint it kept
+ * and exits 3. */
+static int train_fail(const run *r, gc_status s)
+{
+    if (s != GC_ERR_DIVERGED) return gc_cli_fail(s);
+    if (r->ckpt_step >= 0)
+        fprintf(stderr,
+                "gancl: %s (--lr); the checkpoint of step %" PRId64 " is kept unchanged in %s\n",
+                gc_last_error(), r->ckpt_step, r->ckpt);
+    else
+        fprintf(stderr, "gancl: %s (--lr); no checkpoint was written\n", gc_last_error());
+    return 3;
+}
+
 static int log_stats(run *r)
 {
     gc_train_stats s;
     gc_status rc = gc_trainer_read_stats(&r->tr, &s); /* waits for the device */
-    if (rc != GC_OK) return gc_cli_fail(rc);
+    if (rc != GC_OK) return train_fail(r, rc);
     if (!s.steps) return 0;
     double now = gc_cli_now();
     r->img_s = (double)(r->tr.st.step - r->step_log) * r->tr.cfg.batch / (now - r->t_log);
@@ -444,11 +242,14 @@ static int eval_fid(run *r)
     return 0;
 }
 
+/* Never over a good checkpoint with a diverged model: everything is
+ * checked for NaN and Inf first. */
 static int checkpoint(run *r)
 {
-    gc_status s = gc_trainer_save(&r->tr, r->ckpt);
+    gc_status s = gc_trainer_check(&r->tr);
+    if (s == GC_OK && (s = gc_trainer_save(&r->tr, r->ckpt)) == GC_OK) r->ckpt_step = r->tr.st.step;
     if (s == GC_OK) s = gc_loss_log_plot(&r->log);
-    return s == GC_OK ? 0 : gc_cli_fail(s);
+    return s == GC_OK ? 0 : train_fail(r, s);
 }
 
 static int loop(run *r)
@@ -459,7 +260,7 @@ static int loop(run *r)
     int rc;
     while (tr->st.step < r->total && !stop_signal) {
         gc_status s = gc_trainer_step(tr);
-        if (s != GC_OK) return gc_cli_fail(s);
+        if (s != GC_OK) return train_fail(r, s);
         int64_t step = tr->st.step;
         int epoch_done = gc_trainer_epoch_done(tr);
         if (step % c->log_every == 0 || epoch_done || step == r->total)
@@ -510,7 +311,7 @@ static void record_weights(gc_train_config *c, const char *path)
     char real[PATH_MAX];
     const char *p = realpath(path, real) && strlen(real) < sizeof c->fid_weights ? real : path;
     size_t n = strlen(p);
-    if (n >= sizeof c->fid_weights) n = sizeof c->fid_weights - 1; /* parse_args refused these */
+    if (n >= sizeof c->fid_weights) n = sizeof c->fid_weights - 1; /* the parser refused these */
     memcpy(c->fid_weights, p, n);
     c->fid_weights[n] = '\0';
 }
@@ -536,6 +337,7 @@ static int prepare(train_args *a, run *r)
         if (a->epochs_set || a->steps_set) saved.epochs = c->epochs, saved.max_steps = c->max_steps;
         if (c->sample_every) saved.sample_every = c->sample_every;
         if (a->log_set) saved.log_every = c->log_every;
+        saved.check_every = c->check_every; /* not recorded: the flag's, or the default */
         if (a->data) snprintf(saved.data, sizeof saved.data, "%s", a->data);
         if (a->fid_every_set) saved.fid_every = c->fid_every;
         if (a->fid_n_set) saved.fid_n = c->fid_n;
@@ -560,6 +362,36 @@ static int prepare(train_args *a, run *r)
     if (!a->seed_set) c->seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 16);
     snprintf(c->data, sizeof c->data, "%s", a->data ? a->data : DEFAULT_DATA);
     if (a->fid_weights) record_weights(c, a->fid_weights);
+    return 0;
+}
+
+/* One process at a time in a run folder (util/lock.h), taken before
+ * anything in it is read for keeps or written.  A lock left by a run that
+ * was killed is taken over, and so are the temporary files of a write it
+ * did not finish. */
+static int lock_run(run *r, int resume)
+{
+    gc_status s = gc_fs_mkdirs(r->dir);
+    if (s != GC_OK) return gc_cli_fail(s);
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/gancl.lock", r->dir);
+    long stale;
+    if ((s = gc_lock_acquire(path, &r->lock, &stale)) != GC_OK)
+        return gc_cli_usage_error("%s; a run folder takes one gancl train at a time",
+                                  gc_last_error());
+    if (stale)
+        fprintf(stderr, "gancl: notice: %s was left by process %ld, which is gone; taking over\n",
+                path, stale);
+    char samples[PATH_MAX + 16];
+    snprintf(samples, sizeof samples, "%s/samples", r->dir);
+    gc_fs_remove_temps(r->dir, 0);
+    gc_fs_remove_temps(samples, 0);
+    /* Another run may have finished here between prepare's look and the lock. */
+    if (!resume && gc_fs_is_file(r->ckpt))
+        return gc_cli_usage_error("%s already holds a run; continue it with gancl train --resume "
+                                  "%s, or pick another --out",
+                                  r->dir, r->dir);
+    r->ckpt_step = resume ? 0 : -1; /* resume: the loaded step, set once loaded */
     return 0;
 }
 
@@ -598,15 +430,17 @@ int gc_cmd_train(gc_cli *cli, int argc, char **argv)
 {
     train_args a;
     memset(&a, 0, sizeof a);
-    int rc = parse_args(argc, argv, &a);
-    if (rc) return rc < 0 ? 0 : rc;
+    int rc = gc_train_args_parse(argc, argv, &a);
+    if (rc) return rc == GC_CLI_DONE ? 0 : rc;
     run *r = calloc(1, sizeof *r);
     if (!r) return gc_cli_usage_error("out of memory");
+    r->lock.fd = -1;
     gc_idx idx = {0};
     gc_backend *be = NULL;
     gc_status s;
     int trainer_up = 0, log_up = 0;
-    if ((rc = prepare(&a, r)) || (rc = check_fid_flags(&a))) goto done;
+    if ((rc = prepare(&a, r)) || (rc = check_fid_flags(&a)) || (rc = lock_run(r, !!a.resume)))
+        goto done;
     gc_train_config *c = &a.cfg;
     if ((rc = load_data(c->data, !a.data && !a.resume, &idx))) goto done;
     if (!a.resume) c->model.height = (int)idx.h, c->model.width = (int)idx.w;
@@ -627,6 +461,7 @@ int gc_cmd_train(gc_cli *cli, int argc, char **argv)
         rc = gc_cli_fail(s);
         goto done;
     }
+    if (a.resume) r->ckpt_step = r->tr.st.step;
     if ((s = gc_loss_log_open(&r->log, r->dir, a.resume ? r->tr.st.step : -1)) != GC_OK) {
         rc = gc_cli_fail(s);
         goto done;
@@ -674,6 +509,7 @@ done:
     if (be) gc_backend_free(be);
     gc_idx_free(&idx);
     free(r->grid);
+    gc_lock_release(&r->lock);
     free(r);
     return rc;
 }

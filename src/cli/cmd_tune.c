@@ -2,7 +2,7 @@
  * sizes on an OpenCL device and stores the fastest in the device's tuning
  * file in the cache folder, which every later run on that device reads
  * (src/backend/opencl/cl_tune.c).  Without a tuning file a device runs the
- * shipped default for its kind.
+ * shipped default for its kind.  Its flags are parsed here too.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "backend/opencl/cl_tune.h"
-#include "cli/commands.h"
+#include "cli/cli_args.h"
 #include "util/error.h"
 
 static void print_line(void *user, const char *line)
@@ -20,20 +20,25 @@ static void print_line(void *user, const char *line)
     fflush(stdout);
 }
 
-int gc_cmd_tune(gc_cli *cli, int argc, char **argv)
+int gc_tune_args_parse(int argc, char **argv, gc_tune_args *a)
 {
     static const struct option opts[] = {
         {"device", required_argument, 0, 'd'}, {"quick", no_argument, 0, 'q'},
         {"dry-run", no_argument, 0, 'n'},      {"reset", no_argument, 0, 'r'},
         {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
-    const char *device = NULL;
-    int quick = 0, dry = 0, reset = 0, c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    *a = (gc_tune_args){0};
+    int c;
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
-        case 'd': device = optarg; break;
-        case 'q': quick = 1; break;
-        case 'n': dry = 1; break;
-        case 'r': reset = 1; break;
+        case 'd':
+            if (!gc_cli_check_device("--device", optarg)) return 2;
+            a->device = optarg;
+            break;
+        case 'q': a->quick = 1; break;
+        case 'n': a->dry_run = 1; break;
+        case 'r': a->reset = 1; break;
         case 'h':
             printf("usage: gancl tune [--device N] [--quick] [--dry-run] [--reset]\n\n"
                    "Measures CLBlast and gancl's own GEMM tiles on the device at the shapes\n"
@@ -41,14 +46,26 @@ int gc_cmd_tune(gc_cli *cli, int argc, char **argv)
                    "on the same device and driver use it.  --quick measures fewer repetitions,\n"
                    "--dry-run saves nothing, --reset deletes the saved choice (back to the\n"
                    "shipped default).  Takes a minute or so; run it on an idle machine.\n");
-            return 0;
-        default: return 2;
+            return GC_CLI_DONE;
+        default: return gc_cli_bad_option("tune", opts, c, argc, argv);
         }
     }
     if (optind < argc) return gc_cli_usage_error("tune: unexpected argument '%s'", argv[optind]);
+    if (a->reset && (a->quick || a->dry_run))
+        return gc_cli_usage_error("tune: --reset measures nothing; drop %s",
+                                  a->quick ? "--quick" : "--dry-run");
+    return 0;
+}
 
+int gc_cmd_tune(gc_cli *cli, int argc, char **argv)
+{
+    gc_tune_args a;
+    int rc = gc_tune_args_parse(argc, argv, &a);
+    if (rc) return rc == GC_CLI_DONE ? 0 : rc;
+    const char *device = a.device;
+    int quick = a.quick, dry = a.dry_run, reset = a.reset;
     gc_backend *be;
-    int rc = gc_cli_open_backend(cli, device, &be);
+    rc = gc_cli_open_backend(cli, device, &be);
     if (rc) return rc;
     if (gc_backend_is_reference(be)) {
         gc_backend_free(be);

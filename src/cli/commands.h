@@ -5,10 +5,13 @@
  * command name), which it parses with getopt_long.  Commands print errors as
  * one line "gancl: <message>" on stderr and return the process exit code:
  * 0 success, 1 device or runtime failure, 2 bad input (flags, files),
+ * 3 training diverged (NaN/Inf; the last good checkpoint is kept),
  * 130/143 interrupted by SIGINT/SIGTERM.
  */
 #ifndef GANCL_CLI_COMMANDS_H
 #define GANCL_CLI_COMMANDS_H
+
+#include <stddef.h>
 
 #include "gancl/backend.h"
 #include "gancl/status.h"
@@ -45,6 +48,27 @@ int gc_cli_fail(gc_status s);
 int gc_cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The exit code for a status. */
 int gc_cli_exit_code(gc_status s);
+
+/* What a command's parse function returns after --help (or another flag
+ * that answers by itself): nothing to run, exit 0. */
+#define GC_CLI_DONE (-1)
+
+/* The longest path a path flag takes (run folders get files below it). */
+#define GC_CLI_PATH_MAX 3900
+
+/* The one-line message for getopt_long's ':' (missing value) and '?'
+ * (unknown option, or a value given to a flag that takes none); cmd names
+ * the command for the message, opts are getopt_long's.  Returns 2.  Expects opterr = 0 and an
+ * optstring starting with ':'. */
+struct option;
+int gc_cli_bad_option(const char *cmd, const struct option *opts, int opt, int argc, char **argv);
+/* A path flag's value must be non-empty and shorter than max; else prints
+ * "gancl: --flag: ..." and returns 0. */
+int gc_cli_check_path(const char *flag, const char *s, size_t max);
+
+/* A --device value must be "cpu" or a device index (digits); else prints
+ * "gancl: --flag: ..." and returns 0. */
+int gc_cli_check_device(const char *flag, const char *s);
 
 /* Strict number parsing for flags: the whole string must be a number in
  * [lo, hi]; on failure prints "gancl: --flag: ..." and returns 0. */

@@ -1,0 +1,55 @@
+/* src/cli/cli_args.h - the command-line parsers of gancl, apart from the
+ * commands that run them, so that tests/fuzz/fuzz_cli.c can drive every
+ * parser without touching a device or a file.  (train's: train_args.h.)
+ *
+ * Every parser has the same contract: argv[0] is the command name (or the
+ * program's, for the global options); getopt_long's state is reset first
+ * (optind = 0) and argv may be permuted; strings in the result point into
+ * argv; nothing is allocated and no state survives the call.  It returns 0
+ * to run, GC_CLI_DONE after --help or --version (printed on stdout), else
+ * the exit code after exactly one line "gancl: ..." on stderr.
+ */
+#ifndef GANCL_CLI_ARGS_H
+#define GANCL_CLI_ARGS_H
+
+#include <stdio.h>
+
+#include "cli/commands.h"
+
+/* `gancl [--device N|cpu] COMMAND ...`: *cmd is the index of COMMAND in
+ * argv (a known command: an unknown one is an error here). */
+int gc_global_args_parse(int argc, char **argv, gc_cli *cli, int *cmd);
+void gc_global_usage(FILE *f);
+
+typedef struct gc_list_devices_args {
+    int json;
+} gc_list_devices_args;
+int gc_list_devices_args_parse(int argc, char **argv, gc_list_devices_args *out);
+
+typedef enum { GC_SAMPLE_GRID, GC_SAMPLE_DIR, GC_SAMPLE_IDX } gc_sample_out_kind;
+typedef struct gc_sample_args {
+    const char *checkpoint, *out, *device;
+    long long n, seed; /* seed -1: the run's fixed noise */
+    gc_sample_out_kind kind;
+} gc_sample_args;
+int gc_sample_args_parse(int argc, char **argv, gc_sample_args *out);
+
+typedef struct gc_fid_args {
+    const char *weights, *device, *out;
+    int dims, dims_given, batch, json;
+    long long n, seed;
+    int n_given;
+    int stats_cmd;      /* fid-stats rather than fid */
+    int npos;           /* inputs: 2 for fid, 1 for fid-stats */
+    const char *pos[2]; /* A and B */
+} gc_fid_args;
+/* stats_cmd: parse for fid-stats (one input, --out required). */
+int gc_fid_args_parse(int argc, char **argv, int stats_cmd, gc_fid_args *out);
+
+typedef struct gc_tune_args {
+    const char *device;
+    int quick, dry_run, reset;
+} gc_tune_args;
+int gc_tune_args_parse(int argc, char **argv, gc_tune_args *out);
+
+#endif
