@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "gancl/io.h"
 #include "test_files.h"
@@ -367,6 +368,101 @@ START_TEST(reader_bad_files)
 }
 END_TEST
 
+/* Patches a PNG's IHDR size (and its CRC) in memory. */
+static void set_ihdr_size(unsigned char *b, uint32_t w, uint32_t h)
+{
+    for (int i = 0; i < 4; i++) {
+        b[16 + i] = (unsigned char)(w >> (24 - 8 * i));
+        b[20 + i] = (unsigned char)(h >> (24 - 8 * i));
+    }
+    uint32_t crc = (uint32_t)crc32(0, b + 12, 17); /* "IHDR" and its 13 bytes */
+    for (int i = 0; i < 4; i++)
+        b[29 + i] = (unsigned char)(crc >> (24 - 8 * i));
+}
+
+/* The header is weighed against the file before pixels are allocated: a
+ * small file claiming a huge image is refused at once, while the most
+ * compressible real image (1-bit, all zero, deflate's best ratio) still
+ * reads. */
+START_TEST(reader_size_versus_file)
+{
+    uint8_t pix[12 * 9] = {0};
+    const char *p = tpath("small.png");
+    GT_OK(gc_png_write_gray(p, pix, 12, 9));
+    size_t n;
+    unsigned char *b = gt_read_file(p, &n);
+    set_ihdr_size(b, 30000, 29000);
+    p = tpath("claims-huge.png");
+    gt_write_file(p, b, n);
+    gc_image img;
+    ck_assert_int_eq(gc_png_read(p, 0, &img), GC_ERR_FORMAT);
+    ck_assert_msg(strstr(gc_last_error(), p) && strstr(gc_last_error(), "30000 x 29000") &&
+                      strstr(gc_last_error(), "cannot fit"),
+                  "%s", gc_last_error());
+    ck_assert_ptr_null(img.data);
+    free(b);
+
+    int w = 4096 + gt_randint(0, 7), h = 2048 + gt_randint(0, 7);
+    classic_png cp = {.w = w, .h = h, .depth = 1, .color_type = PNG_COLOR_TYPE_GRAY};
+    cp.samples = calloc((size_t)w * h, sizeof *cp.samples);
+    ck_assert_ptr_nonnull(cp.samples);
+    p = tpath("zeros.png");
+    write_classic(p, &cp);
+    free(cp.samples);
+    GT_OK(gc_png_read(p, 0, &img));
+    ck_assert_int_eq(img.w, w);
+    ck_assert_int_eq(img.h, h);
+    for (size_t i = 0; i < (size_t)w * h; i++)
+        if (img.data[i]) ck_abort_msg("pixel %zu is %d, not 0", i, img.data[i]);
+    gc_image_free(&img);
+}
+END_TEST
+
+/* A chunk whose length points past the end of the file is refused before
+ * libpng sees it: libpng allocated and zeroed the claimed length first (its
+ * own limit is only a warning in the simplified API), so this 100-byte
+ * file cost 2 GiB.  Found by tests/fuzz/fuzz_png. */
+START_TEST(reader_lying_chunk)
+{
+    uint8_t pix[5 * 4] = {0};
+    const char *p = tpath("good.png");
+    GT_OK(gc_png_write_gray(p, pix, 5, 4));
+    size_t n;
+    unsigned char *b = gt_read_file(p, &n);
+    /* After IHDR (8 + 25 bytes): an sPLT chunk claiming 0x7e000000 bytes. */
+    size_t at = 33;
+    unsigned char *lie = malloc(n + 12);
+    memcpy(lie, b, at);
+    static const unsigned char splt[12] = {0x7e, 0, 0, 0, 's', 'P', 'L', 'T', 'p', 'a', 'l', 0};
+    memcpy(lie + at, splt, sizeof splt);
+    memcpy(lie + at + 12, b + at, n - at);
+    p = tpath("lying-chunk.png");
+    gt_write_file(p, lie, n + 12);
+    gc_image img;
+    ck_assert_int_eq(gc_png_read(p, 0, &img), GC_ERR_FORMAT);
+    ck_assert_msg(strstr(gc_last_error(), p) &&
+                      strstr(gc_last_error(), "chunk \"sPLT\" at byte 33 claims 2113929216 bytes"),
+                  "%s", gc_last_error());
+    ck_assert_ptr_null(img.data);
+    /* The same for IDAT, and for a length above 2^31 - 1. */
+    for (int k = 0; k < 2; k++) {
+        memcpy(lie, b, n);
+        size_t idat = 8;
+        while (idat + 8 <= n && memcmp(lie + idat + 4, "IDAT", 4))
+            idat += 12 + ((size_t)lie[idat + 2] << 8 | lie[idat + 3]); /* small chunks here */
+        ck_assert(idat + 8 <= n);
+        lie[idat] = k ? 0x80 : 0x00, lie[idat + 1] = 0x10;
+        gt_write_file(p, lie, n);
+        ck_assert_int_eq(gc_png_read(p, 3, &img), GC_ERR_FORMAT);
+        char want[64];
+        snprintf(want, sizeof want, "chunk \"IDAT\" at byte %zu claims", idat);
+        ck_assert_msg(strstr(gc_last_error(), want), "%s", gc_last_error());
+    }
+    free(lie);
+    free(b);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("png");
@@ -376,6 +472,8 @@ static Suite *suite(void)
     tcase_add_test(tc, grid_layout);
     tcase_add_test(tc, reader_colour_types);
     tcase_add_test(tc, reader_bad_files);
+    tcase_add_test(tc, reader_size_versus_file);
+    tcase_add_test(tc, reader_lying_chunk);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -18,6 +18,8 @@
 #define PNG_MAX_SIDE 32768
 #define PNG_MAX_FILE ((size_t)1 << 30)
 #define PNG_MAX_OUT  ((size_t)1 << 30)
+/* deflate's best case is 258 bytes from about 2 bits, plus block overhead. */
+#define PNG_MAX_DEFLATE_RATIO 1100
 
 static gc_status write_png(const char *path, const uint8_t *pixels, int width, int height,
                            png_uint_32 format, int channels)
@@ -55,6 +57,40 @@ gc_status gc_png_write_rgb(const char *path, const uint8_t *pixels, int width, i
     return write_png(path, pixels, width, height, PNG_FORMAT_RGB, 3);
 }
 
+static uint32_t be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Walks the chunk list and refuses a chunk whose length points past the end
+ * of the file.  libpng would allocate (and zero) that length before finding
+ * out: its own chunk-size limit is only a warning in the simplified API, so
+ * a 161-byte file with an sPLT chunk claiming 2 GiB cost 2 GiB of memory.
+ * Everything else (CRCs, chunk order, a missing IEND) is left to libpng. */
+static gc_status check_chunks(const char *path, const uint8_t *b, size_t n)
+{
+    static const uint8_t sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    if (n < 8 || memcmp(b, sig, 8)) return GC_OK; /* libpng says "not a PNG" */
+    size_t pos = 8;
+    while (n - pos >= 8) {
+        uint32_t len = be32(b + pos);
+        const char *type = (const char *)b + pos + 4;
+        char name[5];
+        for (int i = 0; i < 4; i++)
+            name[i] = type[i] >= 0x20 && type[i] < 0x7f ? type[i] : '?';
+        name[4] = 0;
+        if (len > PNG_UINT_31_MAX || len > n - pos - 8)
+            return gc_error(GC_ERR_FORMAT,
+                            "%s: truncated or corrupt: chunk \"%s\" at byte %zu claims %u bytes, "
+                            "the file has %zu left",
+                            path, name, pos, len, n - pos - 8);
+        if (!memcmp(type, "IEND", 4)) break;
+        if (n - pos - 8 - len < 4) break; /* a cut CRC: libpng reports it */
+        pos += 12 + (size_t)len;
+    }
+    return GC_OK;
+}
+
 gc_status gc_png_read(const char *path, int channels, gc_image *out)
 {
     GC_ASSERT(channels == 0 || channels == 1 || channels == 3);
@@ -62,6 +98,11 @@ gc_status gc_png_read(const char *path, int channels, gc_image *out)
     void *file = NULL;
     size_t n = 0;
     GC_TRY(gc_fs_read_file(path, PNG_MAX_FILE, &file, &n));
+    gc_status chunks = check_chunks(path, file, n);
+    if (chunks != GC_OK) {
+        free(file);
+        return chunks;
+    }
     png_image img;
     memset(&img, 0, sizeof img);
     img.version = PNG_IMAGE_VERSION;
@@ -75,6 +116,19 @@ gc_status gc_png_read(const char *path, int channels, gc_image *out)
         free(file);
         return gc_error(GC_ERR_FORMAT, "%s: %u x %u pixels exceed %d a side", path, img.width,
                         img.height, PNG_MAX_SIDE);
+    }
+    /* The header is not trusted for an allocation: deflate expands at
+     * most ~1032 times, so a file of n bytes cannot hold the rows of a
+     * bigger image (at least one filter byte and one bit per pixel each).
+     * This keeps a 60-byte file claiming 32768 x 32768 pixels from costing
+     * 4 GiB before libpng notices the data is missing. */
+    uint64_t min_raw = (uint64_t)img.height * (1 + ((uint64_t)img.width + 7) / 8);
+    if (min_raw > (uint64_t)n * PNG_MAX_DEFLATE_RATIO) {
+        png_image_free(&img);
+        free(file);
+        return gc_error(GC_ERR_FORMAT,
+                        "%s: truncated or corrupt: %u x %u pixels cannot fit in a %zu-byte PNG",
+                        path, img.width, img.height, n);
     }
     int colour = (img.format & PNG_FORMAT_FLAG_COLOR) != 0;
     int want = channels ? channels : (colour ? 3 : 1);

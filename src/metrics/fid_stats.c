@@ -9,6 +9,7 @@
  * threads (balanced by the triangle's area) because at d = 2048 it costs
  * ~2 Mflop per sample, as much as the eigenvalue problem for 10000 samples.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
@@ -244,6 +245,18 @@ static gc_status read_doubles(const gc_st_file *f, const char *name, int ndim, i
     return GC_OK;
 }
 
+/* A whole decimal integer (no sign, no spaces, no junk). */
+static int parse_int(const char *s, int64_t *out)
+{
+    if (*s < '0' || *s > '9') return 0;
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (*end || errno) return 0;
+    *out = v;
+    return 1;
+}
+
 gc_status gc_fid_stats_load(const char *path, gc_fid_stats *out, char **source)
 {
     memset(out, 0, sizeof *out);
@@ -262,8 +275,23 @@ gc_status gc_fid_stats_load(const char *path, gc_fid_stats *out, char **source)
     if (s == GC_OK) s = read_doubles(f, "sigma", 2, d, &out->sigma);
     if (s != GC_OK) goto done;
     out->dims = (int)d;
-    const char *count = gc_st_metadata(f, "count");
-    out->count = count ? strtoll(count, NULL, 10) : 0;
+    /* Metadata is optional (files converted from elsewhere lack it), but
+     * what is there must say what the tensors say. */
+    const char *count = gc_st_metadata(f, "count"), *dims = gc_st_metadata(f, "dims");
+    int64_t v = 0;
+    if (count && (!parse_int(count, &v) || v < 2)) {
+        s = gc_error(GC_ERR_FORMAT,
+                     "%s: metadata \"count\" is \"%.32s\", expected an integer of at least 2", path,
+                     count);
+        goto done;
+    }
+    out->count = count ? v : 0;
+    if (dims && (!parse_int(dims, &v) || v != d)) {
+        s = gc_error(GC_ERR_FORMAT,
+                     "%s: metadata \"dims\" is \"%.32s\", but 'mu' has %" PRId64 " values", path,
+                     dims, d);
+        goto done;
+    }
     for (int64_t i = 0; i < d && s == GC_OK; i++)
         for (int64_t j = 0; j < i; j++)
             if (out->sigma[i * d + j] != out->sigma[j * d + i]) {

@@ -13,7 +13,7 @@
 #include "train/train_internal.h"
 #include "util/error.h"
 
-#define CKPT_FORMAT "gancl-checkpoint-1"
+#define CKPT_FORMAT GC_CHECKPOINT_FORMAT
 #define MAX_ENTRIES (2 * (4 * GC_SEQ_MAX_LAYERS + 2))
 
 /* Host copies of one network's buffers. */
@@ -145,12 +145,47 @@ static char *config_json(const gc_train_config *c)
     return s;
 }
 
+/* What is wrong with the field that failed, for the message. */
+static _Thread_local char bad_why[256];
+
+/* A JSON value in a few words. */
+static const char *describe(const cJSON *v, char *buf, size_t n)
+{
+    if (cJSON_IsNumber(v))
+        snprintf(buf, n, "%.15g", v->valuedouble);
+    else if (cJSON_IsString(v))
+        snprintf(buf, n, "the string \"%.32s\"", v->valuestring);
+    else
+        snprintf(buf, n, "%s",
+                 cJSON_IsBool(v)    ? "a boolean"
+                 : cJSON_IsNull(v)  ? "null"
+                 : cJSON_IsArray(v) ? "an array"
+                                    : "an object");
+    return buf;
+}
+
+static int bad(const cJSON *v, const char *key, const char *expected)
+{
+    char what[64];
+    if (!v)
+        snprintf(bad_why, sizeof bad_why, "\"%s\" is missing", key);
+    else
+        snprintf(bad_why, sizeof bad_why, "\"%s\" is %s, expected %s", key,
+                 describe(v, what, sizeof what), expected);
+    return 0;
+}
+
 static int json_int(const cJSON *o, const char *key, int64_t lo, int64_t hi, int64_t *out)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int64_t)v->valuedouble) return 0;
+    char expected[96];
+    snprintf(expected, sizeof expected, "an integer in [%lld, %lld]", (long long)lo, (long long)hi);
+    /* Range first: converting a double outside int64_t (1e300, NaN) to an
+     * integer is undefined behaviour. */
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= (double)lo && v->valuedouble <= (double)hi))
+        return bad(v, key, expected);
     int64_t x = (int64_t)v->valuedouble;
-    if (x < lo || x > hi) return 0;
+    if ((double)x != v->valuedouble) return bad(v, key, expected);
     *out = x;
     return 1;
 }
@@ -167,11 +202,22 @@ static int json_opt_int(const cJSON *o, const char *key, int64_t lo, int64_t hi,
     return json_int(o, key, lo, hi, out);
 }
 
-static int json_float(const cJSON *o, const char *key, float *out)
+/* A number between lo and hi, either end open or closed (the trainer's Adam
+ * rules: lr and eps above 0, betas below 1). */
+static int json_float(const cJSON *o, const char *key, double lo, int lo_open, double hi,
+                      int hi_open, float *out)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (!cJSON_IsNumber(v)) return 0;
-    *out = (float)v->valuedouble;
+    char expected[96];
+    snprintf(expected, sizeof expected, "a number in %c%g, %g%c", lo_open ? '(' : '[', lo, hi,
+             hi_open ? ')' : ']');
+    if (!cJSON_IsNumber(v)) return bad(v, key, expected);
+    double d = v->valuedouble;
+    if (!(d >= lo && d <= hi) || (lo_open && d == lo) || (hi_open && d == hi))
+        return bad(v, key, expected);
+    *out = (float)d;
+    if (lo_open && !(*out > (float)lo)) return bad(v, key, expected); /* 1e-50 rounds to 0 */
+    if (hi_open && !(*out < (float)hi)) return bad(v, key, expected); /* so does 1 - 1e-10 to 1 */
     return 1;
 }
 
@@ -186,48 +232,97 @@ static int parse_u64(const char *s, uint64_t *out)
     return 1;
 }
 
+static int json_string(const cJSON *o, const char *key, size_t max_len, const char **out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    char expected[96];
+    snprintf(expected, sizeof expected, "a string of at most %zu bytes", max_len - 1);
+    if (!cJSON_IsString(v) || strlen(v->valuestring) >= max_len) return bad(v, key, expected);
+    *out = v->valuestring;
+    return 1;
+}
+
+/* Ranges follow the command line's flags (and the trainer's checks), so a
+ * checkpoint can only hold what `gancl train` could have written; a config
+ * asking for terabytes never reaches an allocation. */
 static gc_status parse_config(const char *path, const char *json, gc_train_config *c)
 {
     memset(c, 0, sizeof *c);
-    cJSON *o = json ? cJSON_Parse(json) : NULL;
-    int64_t latent, gw, dw, ch, h, w, batch, fid_dims;
+    if (!json) return gc_error(GC_ERR_FORMAT, "%s: no \"config\" metadata", path);
+    cJSON *o = cJSON_Parse(json);
+    if (!cJSON_IsObject(o)) {
+        cJSON_Delete(o);
+        return gc_error(GC_ERR_FORMAT, "%s: the \"config\" metadata is not a JSON object", path);
+    }
+    int64_t latent = 0, gw = 0, dw = 0, ch = 0, h = 0, w = 0, batch = 0, fid_dims = 0;
     const gc_train_config def = gc_train_default_config(GC_MODEL_DCGAN);
-    const cJSON *model = cJSON_GetObjectItemCaseSensitive(o, "model");
-    const cJSON *seed = cJSON_GetObjectItemCaseSensitive(o, "seed");
-    const cJSON *data = cJSON_GetObjectItemCaseSensitive(o, "data");
-    const cJSON *fid_weights = cJSON_GetObjectItemCaseSensitive(o, "fid_weights");
-    int ok = cJSON_IsObject(o) && cJSON_IsString(model) &&
-             gc_model_parse(model->valuestring, &c->model.kind) &&
-             json_int(o, "latent", 1, 1 << 20, &latent) &&
-             json_int(o, "g_width", 1, 1 << 20, &gw) && json_int(o, "d_width", 1, 1 << 20, &dw) &&
-             json_int(o, "channels", 1, 4, &ch) && json_int(o, "height", 1, 1 << 20, &h) &&
-             json_int(o, "width", 1, 1 << 20, &w) && json_int(o, "batch", 1, 1 << 30, &batch) &&
-             json_float(o, "lr", &c->lr) && json_float(o, "beta1", &c->beta1) &&
-             json_float(o, "beta2", &c->beta2) && json_float(o, "eps", &c->eps) &&
-             cJSON_IsString(seed) && parse_u64(seed->valuestring, &c->seed) &&
-             cJSON_IsString(data) && strlen(data->valuestring) < sizeof c->data &&
-             json_int(o, "epochs", 0, INT64_C(1) << 52, &c->epochs) &&
-             json_int(o, "steps", 0, INT64_C(1) << 52, &c->max_steps) &&
-             json_int(o, "sample_every", 0, INT64_C(1) << 52, &c->sample_every) &&
-             json_int(o, "log_every", 0, INT64_C(1) << 52, &c->log_every) &&
-             json_opt_int(o, "fid_every", 0, INT64_C(1) << 52, 0, &c->fid_every) &&
-             json_opt_int(o, "fid_n", 2, INT64_C(1) << 52, def.fid_n, &c->fid_n) &&
-             json_opt_int(o, "fid_dims", 1, 1 << 16, def.fid_dims, &fid_dims) &&
-             gc_inception_valid_dims((int)fid_dims) &&
-             (!fid_weights || (cJSON_IsString(fid_weights) &&
-                               strlen(fid_weights->valuestring) < sizeof c->fid_weights));
+    const char *model = NULL, *seed = NULL, *data = NULL, *fid_weights = "";
+    const int64_t big = INT64_C(1) << 52;
+    int ok = json_string(o, "model", 32, &model);
+    if (ok && !gc_model_parse(model, &c->model.kind))
+        ok = bad(cJSON_GetObjectItemCaseSensitive(o, "model"), "model", "\"seed\" or \"dcgan\"");
+    ok = ok && json_int(o, "latent", 1, 65536, &latent) && json_int(o, "g_width", 2, 4096, &gw) &&
+         json_int(o, "d_width", 1, 4096, &dw) && json_int(o, "channels", 1, 4, &ch) &&
+         json_int(o, "height", 4, 1024, &h) && json_int(o, "width", 4, 1024, &w) &&
+         json_int(o, "batch", 2, 65536, &batch) && json_float(o, "lr", 0, 1, 1, 0, &c->lr) &&
+         json_float(o, "beta1", 0, 0, 1, 1, &c->beta1) &&
+         json_float(o, "beta2", 0, 0, 1, 1, &c->beta2) &&
+         json_float(o, "eps", 0, 1, 1, 0, &c->eps) && json_string(o, "seed", 32, &seed);
+    if (ok && !parse_u64(seed, &c->seed))
+        ok = bad(cJSON_GetObjectItemCaseSensitive(o, "seed"), "seed",
+                 "an unsigned 64-bit integer in decimal");
+    ok = ok && json_string(o, "data", sizeof c->data, &data) &&
+         json_int(o, "epochs", 0, big, &c->epochs) && json_int(o, "steps", 0, big, &c->max_steps) &&
+         json_int(o, "sample_every", 0, big, &c->sample_every) &&
+         json_int(o, "log_every", 0, big, &c->log_every) &&
+         json_opt_int(o, "fid_every", 0, big, 0, &c->fid_every) &&
+         json_opt_int(o, "fid_n", 2, big, def.fid_n, &c->fid_n) &&
+         json_opt_int(o, "fid_dims", 1, 1 << 16, def.fid_dims, &fid_dims);
+    if (ok && !gc_inception_valid_dims((int)fid_dims))
+        ok = bad(cJSON_GetObjectItemCaseSensitive(o, "fid_dims"), "fid_dims",
+                 "64, 192, 768 or 2048");
+    if (ok && cJSON_GetObjectItemCaseSensitive(o, "fid_weights"))
+        ok = json_string(o, "fid_weights", sizeof c->fid_weights, &fid_weights);
     if (ok) {
         c->model.latent = (int)latent, c->model.g_width = (int)gw, c->model.d_width = (int)dw;
         c->model.channels = (int)ch, c->model.height = (int)h, c->model.width = (int)w;
         c->batch = (int)batch;
         c->fid_dims = (int)fid_dims;
-        if (fid_weights) strcpy(c->fid_weights, fid_weights->valuestring);
-        strcpy(c->data, data->valuestring);
+        strcpy(c->fid_weights, fid_weights);
+        strcpy(c->data, data);
     }
     cJSON_Delete(o);
-    if (!ok) return gc_error(GC_ERR_FORMAT, "%s: missing or malformed \"config\" metadata", path);
+    if (!ok) return gc_error(GC_ERR_FORMAT, "%s: checkpoint config: %s", path, bad_why);
     gc_status s = gc_gan_config_check(&c->model);
-    return s ? gc_error_prefix(GC_ERR_FORMAT, "%s", path) : GC_OK;
+    return s ? gc_error_prefix(GC_ERR_FORMAT, "%s: checkpoint config", path) : GC_OK;
+}
+
+/* The first layer of G (dense: latent -> g_width x H/4 x W/4) and of D
+ * (a k x k convolution: channels -> d_width) must be in the file with the
+ * sizes the config implies, so the configuration's sizes are backed by
+ * bytes that are really there before any model is built from them. */
+static gc_status check_config_tensors(const gc_st_file *f, const gc_train_config *c)
+{
+    const gc_gan_config *m = &c->model;
+    int k = m->kind == GC_MODEL_SEED ? 3 : 4;
+    struct {
+        const char *name;
+        int64_t numel;
+    } want[2] = {
+        {"G.0.weight", (int64_t)m->latent * m->g_width * (m->height / 4) * (m->width / 4)},
+        {"D.0.weight", (int64_t)m->d_width * m->channels * k * k},
+    };
+    for (int i = 0; i < 2; i++) {
+        const gc_st_tensor *t = gc_st_find(f, want[i].name);
+        if (!t)
+            return gc_error(GC_ERR_FORMAT, "%s: tensor %s is missing", gc_st_path(f), want[i].name);
+        if (t->dtype != GC_ST_F32 || t->nbytes != (size_t)want[i].numel * sizeof(float))
+            return gc_error(GC_ERR_FORMAT,
+                            "%s: tensor %s does not match the checkpoint's config (%lld F32 "
+                            "values expected)",
+                            gc_st_path(f), want[i].name, (long long)want[i].numel);
+    }
+    return GC_OK;
 }
 
 /* ---- saving ------------------------------------------------------------------- */
@@ -275,10 +370,17 @@ static gc_status open_checkpoint(const char *path, gc_st_file **f)
     GC_TRY(gc_st_load(path, 0, f));
     const char *fmt = gc_st_metadata(*f, "format");
     if (!fmt || strcmp(fmt, CKPT_FORMAT)) {
+        /* The message first: fmt lives in *f. */
+        gc_status s =
+            fmt ? gc_error(GC_ERR_FORMAT,
+                           "%s: not a gancl checkpoint (format \"%.64s\", expected \"%s\")", path,
+                           fmt, CKPT_FORMAT)
+                : gc_error(GC_ERR_FORMAT,
+                           "%s: not a gancl checkpoint (no \"format\" metadata, expected \"%s\")",
+                           path, CKPT_FORMAT);
         gc_st_free(*f);
         *f = NULL;
-        return gc_error(GC_ERR_FORMAT, "%s: not a gancl checkpoint (format %s, expected %s)", path,
-                        fmt ? fmt : "missing", CKPT_FORMAT);
+        return s;
     }
     return GC_OK;
 }
@@ -288,6 +390,7 @@ gc_status gc_checkpoint_config(const char *path, gc_train_config *cfg)
     gc_st_file *f;
     GC_TRY(open_checkpoint(path, &f));
     gc_status s = parse_config(path, gc_st_metadata(f, "config"), cfg);
+    if (s == GC_OK) s = check_config_tensors(f, cfg);
     gc_st_free(f);
     return s;
 }
