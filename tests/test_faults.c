@@ -47,11 +47,8 @@ static void setup(void)
 {
     if (tmp_dir[0]) return;
     gt_tmpdir_at_exit(tmp_dir, sizeof tmp_dir, "faults");
-    for (int i = 0; i < N_IMAGES * H * W; i++)
-        images[i] = (uint8_t)gt_randint(0, 255);
     snprintf(data_path, sizeof data_path, "%s/noise.idx", tmp_dir);
-    gc_idx d = {.kind = GC_IDX_IMAGES, .data = images, .n = N_IMAGES, .h = H, .w = W};
-    GT_OK(gc_idx_write(data_path, &d, 0));
+    gt_write_noise_idx(data_path, images, N_IMAGES, H, W, 0);
     snprintf(weights_path, sizeof weights_path, "%s/stem.safetensors", tmp_dir);
     gt_write_stem_weights(weights_path, gt_seed());
 }

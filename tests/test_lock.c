@@ -13,6 +13,7 @@
 #include "gancl/io.h"
 #include "test_files.h"
 #include "test_proc.h"
+#include "test_fixtures.h"
 #include "test_support.h"
 #include "util/lock.h"
 
@@ -24,10 +25,7 @@ static char tmp_dir[64], data_path[128], big_path[128];
 static void write_images(const char *path, int n)
 {
     uint8_t *px = malloc((size_t)n * H * W);
-    for (int i = 0; i < n * H * W; i++)
-        px[i] = (uint8_t)gt_randint(0, 255);
-    gc_idx d = {.kind = GC_IDX_IMAGES, .data = px, .n = n, .h = H, .w = W};
-    GT_OK(gc_idx_write(path, &d, 0));
+    gt_write_noise_idx(path, px, n, H, W, 0);
     free(px);
 }
 

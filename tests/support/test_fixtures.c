@@ -31,3 +31,11 @@ void gt_write_stem_weights(const char *path, uint64_t seed)
     for (int k = 0; k < 15; k++)
         free(data[k]);
 }
+
+void gt_write_noise_idx(const char *path, uint8_t *px, int n, int h, int w, int gz)
+{
+    for (int64_t i = 0; i < (int64_t)n * h * w; i++)
+        px[i] = (uint8_t)gt_randint(0, 255);
+    gc_idx d = {.kind = GC_IDX_IMAGES, .data = px, .n = n, .h = h, .w = w};
+    GT_OK(gc_idx_write(path, &d, gz));
+}
