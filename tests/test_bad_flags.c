@@ -17,6 +17,7 @@
 #include "test_files.h"
 #include "test_proc.h"
 #include "test_support.h"
+#include "util/fs.h"
 
 static char dir[256]; /* shared by every case: the data and the files below */
 
@@ -206,6 +207,17 @@ static const char *folder(const char *name)
 
 /* Inception on the reference backend takes seconds an image, so the run
  * stops at the missing weights, which come after the folder is read. */
+/* A new run that fails before it starts leaves no empty run folder. */
+START_TEST(test_failed_run_leaves_no_folder)
+{
+    const char *out = gt_path(dir, "never-started");
+    result r = run(GT_ARGS("train", "--data", gt_path(dir, "missing.idx"), "--out", out));
+    ck_assert_int_eq(r.code, 2);
+    ck_assert_msg(!gc_fs_is_dir(out), "%s was left behind", out);
+    result_free(&r);
+}
+END_TEST
+
 START_TEST(test_png_folder_corrupt_skipped)
 {
     const char *f = folder("pngs-corrupt");
@@ -297,6 +309,7 @@ int main(void)
     tcase_add_unchecked_fixture(tc, setup_once, NULL);
     tcase_set_timeout(tc, 600);
     tcase_add_loop_test(tc, test_bad_flag, 0, N_CASES);
+    tcase_add_test(tc, test_failed_run_leaves_no_folder);
     suite_add_tcase(s, tc);
     TCase *png = tcase_create("png_folders");
     tcase_add_unchecked_fixture(png, setup_once, NULL);

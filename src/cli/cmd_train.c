@@ -60,6 +60,7 @@ typedef struct run {
     float *grid; /* GRID_SIDE^2 host images */
     gc_train_stats last;
     gc_lock lock;      /* the run folder's gancl.lock, held while we run */
+    int made_dir;      /* this process created the run folder */
     int64_t ckpt_step; /* the step of the checkpoint in the folder; -1: none */
     double t_start, t_log, t_draw;
     int64_t step_start, step_log;
@@ -371,6 +372,7 @@ static int prepare(train_args *a, run *r)
  * did not finish. */
 static int lock_run(run *r, int resume)
 {
+    r->made_dir = !gc_fs_is_dir(r->dir);
     gc_status s = gc_fs_mkdirs(r->dir);
     if (s != GC_OK) return gc_cli_fail(s);
     char path[PATH_MAX + 16];
@@ -510,6 +512,14 @@ done:
     gc_idx_free(&idx);
     free(r->grid);
     gc_lock_release(&r->lock);
+    /* A new run that failed before writing anything leaves no empty
+     * folder behind (rmdir removes only empty ones). */
+    if (rc && r->made_dir) {
+        char samples[PATH_MAX + 16];
+        snprintf(samples, sizeof samples, "%s/samples", r->dir);
+        rmdir(samples);
+        rmdir(r->dir);
+    }
     free(r);
     return rc;
 }
