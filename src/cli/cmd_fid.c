@@ -280,8 +280,9 @@ static gc_status open_input(input *in, const char *path, gc_backend *be, const o
             claims = fmt && !strcmp(fmt, GC_CHECKPOINT_FORMAT);
             gc_st_free(f);
         }
-        return claims ? gc_error(s, "%s", ckpt_err)
-                      : gc_error(GC_ERR_FORMAT, "%s (and not a gancl checkpoint either)", stats_err);
+        return claims
+                   ? gc_error(s, "%s", ckpt_err)
+                   : gc_error(GC_ERR_FORMAT, "%s (and not a gancl checkpoint either)", stats_err);
     }
     return open_checkpoint(in, be, o);
 }
