@@ -893,6 +893,102 @@ START_TEST(bce)
 }
 END_TEST
 
+/* ---- softmax cross-entropy ----------------------------------------------------- */
+
+/* n labels in [0, k), as the floats the op takes. */
+static float *rand_labels(int64_t n, int64_t k)
+{
+    float *h = malloc((size_t)n * sizeof *h);
+    ck_assert_ptr_nonnull(h);
+    for (int64_t i = 0; i < n; i++)
+        h[i] = (float)gt_randint(0, (int)k - 1);
+    return h;
+}
+
+START_TEST(softmax_ce)
+{
+    /* K = 1 (loss 0, gradient 0), small odd K, and K ~ 1000 (ImageNet's). */
+    const int64_t ks[] = {1, 2 * gt_randint(2, 8) + 1, 2 * gt_randint(450, 520) + 1};
+    for (int ki = 0; ki < 3; ki++)
+        for (int mode = 0; mode < 2; mode++) {
+            /* More rows than a 256-wide work-group sometimes, so the
+             * forward pass's strided row loop runs. */
+            int64_t n = 2 * gt_randint(3, 160) + 1, k = ks[ki];
+            float *hz = gt_rand_array(n * k, -6, 6);
+            /* mode 1: logits of +-1e4, where exp without the max
+             * subtraction overflows; and rows with tied maxima, where the
+             * first one is the argmax on both sides. */
+            if (mode)
+                for (int64_t i = 0; i < n * k; i++)
+                    hz[i] = i % 3 == 0 ? 1e4f : floorf(hz[i]) * 1e3f;
+            float *hl = rand_labels(n, k);
+            pair z = p_host(GT_DIMS(n, k), hz), lab = p_host(GT_DIMS(n), hl);
+            pair loss = p_out(GT_DIMS(1)), hits = p_out(GT_DIMS(1)), dz = p_out(GT_DIMS(n, k));
+            BOTH GT_OK(gc_softmax_ce_forward(T(loss, s), T(hits, s), T(z, s), T(lab, s)));
+            p_check(&loss, TOL, "softmax_ce forward n %" PRId64 " k %" PRId64 " mode %d", n, k,
+                    mode);
+            p_check(&hits, 0, "softmax_ce correct count n %" PRId64 " k %" PRId64, n, k);
+            if (k == 1) ck_assert_float_eq(read1(&loss.g), 0.0f);
+            BOTH GT_OK(gc_softmax_ce_backward(T(dz, s), T(z, s), T(lab, s), 0.75f));
+            p_check(&dz, TOL, "softmax_ce backward n %" PRId64 " k %" PRId64 " mode %d", n, k,
+                    mode);
+            /* In place, as the header allows, and without the count. */
+            BOTH
+            {
+                gt_poison(T(loss, s));
+                GT_OK(gc_softmax_ce_forward(T(loss, s), NULL, T(z, s), T(lab, s)));
+                GT_OK(gc_softmax_ce_backward(T(z, s), T(z, s), T(lab, s), 0.75f));
+            }
+            p_check(&loss, TOL, "softmax_ce forward without count");
+            gt_assert_tensors_close(&z.g, &dz.c, TOL, "softmax_ce backward in place");
+            free(hz);
+            free(hl);
+            pair *all[] = {&z, &lab, &loss, &hits, &dz};
+            for (int i = 0; i < 5; i++)
+                p_free(all[i]);
+        }
+
+    /* Views at odd offsets of one buffer; the rest of it are guards,
+     * which the final comparison of the whole buffer covers. */
+    int64_t n = 7, k = 13;
+    float *hz = gt_rand_array(n * k, -3, 3), *hl = rand_labels(n, k);
+    pair base = p_rand(GT_DIMS(n * k + 64), -1, 1);
+    pair z = p_view(&base, 5, GT_DIMS(n, k), hz),
+         lab = p_view(&base, 5 + n * k + 3, GT_DIMS(n), hl);
+    pair loss = p_view(&base, 2, GT_DIMS(1), NULL), hits = p_view(&base, 3, GT_DIMS(1), NULL);
+    BOTH GT_OK(gc_softmax_ce_forward(T(loss, s), T(hits, s), T(z, s), T(lab, s)));
+    p_check(&loss, TOL, "softmax_ce forward on views");
+    p_check(&hits, 0, "softmax_ce count on views");
+    BOTH GT_OK(gc_softmax_ce_backward(T(z, s), T(z, s), T(lab, s), 1.0f));
+    p_check(&base, TOL, "softmax_ce on views: the whole buffer");
+    free(hz);
+
+    /* A label outside [0, K): the CPU backend refuses it, OpenCL makes
+     * that row's loss term and gradient NaN (gancl/ops.h). */
+    const float bad[] = {-1.0f, (float)k, 2.5f, NAN};
+    for (int b = 0; b < 4; b++) {
+        hl[3] = bad[b];
+        pair l2 = p_host(GT_DIMS(n), hl), z2 = p_rand(GT_DIMS(n, k), -2, 2);
+        pair loss2 = p_out(GT_DIMS(1)), dz2 = p_out(GT_DIMS(n, k));
+        ck_assert_int_eq(gc_softmax_ce_forward(&loss2.c, NULL, &z2.c, &l2.c), GC_ERR_ARG);
+        ck_assert_int_eq(gc_softmax_ce_backward(&dz2.c, &z2.c, &l2.c, 1.0f), GC_ERR_ARG);
+        GT_OK(gc_softmax_ce_forward(&loss2.g, NULL, &z2.g, &l2.g));
+        ck_assert_msg(isnan(read1(&loss2.g)), "opencl loss with label %g", bad[b]);
+        GT_OK(gc_softmax_ce_backward(&dz2.g, &z2.g, &l2.g, 1.0f));
+        float *g = gt_read(&dz2.g);
+        for (int64_t i = 0; i < n * k; i++)
+            ck_assert_msg(isnan(g[i]) == (i / k == 3), "opencl dz[%" PRId64 "] = %g, label %g", i,
+                          g[i], bad[b]);
+        free(g);
+        pair *all2[] = {&l2, &z2, &loss2, &dz2};
+        for (int i = 0; i < 4; i++)
+            p_free(all2[i]);
+    }
+    free(hl);
+    p_free(&base);
+}
+END_TEST
+
 /* ---- Adam ------------------------------------------------------------------------ */
 
 START_TEST(adam)
@@ -997,6 +1093,7 @@ static Suite *backend_ops_suite(void)
     tcase_add_test(tc, nhwc_layout);
     tcase_add_test(tc, resize);
     tcase_add_test(tc, bce);
+    tcase_add_test(tc, softmax_ce);
     tcase_add_test(tc, adam);
     tcase_add_test(tc, rng);
     suite_add_tcase(s, tc);

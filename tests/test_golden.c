@@ -308,6 +308,23 @@ static void case_bce(const ctx *c)
     expect(c, &dz, "dz", TOL);
 }
 
+/* ---- softmax cross-entropy with class labels ----------------------------------- */
+
+static void case_softmax_ce(const ctx *c)
+{
+    float scale = param(c, "param.scale");
+    gc_tensor z = in(c, "z"), labels = in(c, "labels"), dz = out(c, "dz");
+    gc_tensor loss = gt_tensor(c->be, GT_DIMS(1), NULL), hits = gt_tensor(c->be, GT_DIMS(1), NULL);
+    GT_OK(gc_softmax_ce_forward(&loss, &hits, &z, &labels));
+    expect(c, &loss, "loss", TOL);
+    expect(c, &hits, "correct", 0.0); /* a count: exact */
+    GT_OK(gc_softmax_ce_backward(&dz, &z, &labels, scale));
+    expect(c, &dz, "dz", TOL);
+    /* Written, not accumulated. */
+    GT_OK(gc_softmax_ce_backward(&dz, &z, &labels, scale));
+    expect(c, &dz, "dz", TOL);
+}
+
 /* ---- Adam ------------------------------------------------------------------------ */
 
 static void case_adam(const ctx *c)
@@ -422,6 +439,9 @@ static const struct {
     {"bce_t1", case_bce},
     {"bce_t0", case_bce},
     {"bce_t0.9", case_bce},
+    {"softmax_ce_n37_k10", case_softmax_ce},
+    {"softmax_ce_n5_k1000", case_softmax_ce},
+    {"softmax_ce_n9_k2", case_softmax_ce},
     {"adam_3steps", case_adam},
     {"dense_2d", case_dense},
     {"dense_4d", case_dense},

@@ -562,6 +562,52 @@ START_TEST(grad_bce_logits)
 }
 END_TEST
 
+/* ---- softmax cross-entropy ---------------------------------------------------- */
+
+typedef struct ce_ctx {
+    gc_tensor loss, z, labels;
+} ce_ctx;
+
+static void ce_fwd(void *v)
+{
+    ce_ctx *c = v;
+    GT_OK(gc_softmax_ce_forward(&c->loss, NULL, &c->z, &c->labels));
+}
+
+START_TEST(grad_softmax_ce)
+{
+    ce_ctx c;
+    /* _i = 1: K = 1, where the loss is 0 whatever z is. */
+    int64_t n = gt_randint(3, 9), k = _i ? 1 : 2 * gt_randint(2, 6) + 1;
+    float *hl = malloc((size_t)n * sizeof *hl);
+    ck_assert_ptr_nonnull(hl);
+    for (int64_t i = 0; i < n; i++)
+        hl[i] = (float)gt_randint(0, (int)k - 1);
+    c.z = rand_tensor(GT_DIMS(n, k), -3, 3);
+    c.labels = gt_tensor(be(), GT_DIMS(n), hl);
+    c.loss = gt_tensor(be(), GT_DIMS(1), NULL);
+    ce_fwd(&c);
+    /* L = r * loss, so backward's scale is r. */
+    float r = (float)(0.5 + gt_uniform());
+    gc_tensor dz = gt_tensor(be(), GT_DIMS(n, k), NULL);
+    GT_OK(gc_softmax_ce_backward(&dz, &c.z, &c.labels, r));
+    float *gz = gt_read(&dz);
+    fd_check("softmax_ce dz", &c.z, gz, FD_EPS, ce_fwd, &c, &c.loss, &r);
+    /* Written, not accumulated. */
+    GT_OK(gc_softmax_ce_backward(&dz, &c.z, &c.labels, r));
+    assert_same(&dz, gz, "softmax_ce dz written");
+    /* Each row of the gradient sums to zero (softmax sums to one). */
+    for (int64_t i = 0; i < n; i++) {
+        double s = 0.0;
+        for (int64_t j = 0; j < k; j++)
+            s += gz[i * k + j];
+        ck_assert_msg(fabs(s) < 1e-6, "softmax_ce dz row %d sums to %g", (int)i, s);
+    }
+    free(gz);
+    free(hl);
+}
+END_TEST
+
 static Suite *grad_suite(void)
 {
     Suite *s = suite_create("grad");
@@ -577,6 +623,7 @@ static Suite *grad_suite(void)
     tcase_add_test(tc, grad_global_avg_pool);
     tcase_add_test(tc, grad_concat);
     tcase_add_loop_test(tc, grad_bce_logits, 0, 3);
+    tcase_add_loop_test(tc, grad_softmax_ce, 0, 2);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -223,6 +223,28 @@ def bce_case(seed, target, scale, n=37):
             ("dz", dz)]
 
 
+def softmax_ce_case(seed, n, k, scale):
+    """Labels are class indices stored as float32 (gancl's tensors are fp32)."""
+    g = Gen(seed)
+    z = g.uniform(-8.0, 8.0, n, k)
+    labels = g.ints(0, k - 1, n)
+    # Large logits (exp overflows without the max subtraction) and a row of
+    # tied maxima (the argmax is the first one, as torch.argmax documents).
+    z[0, :] = -100.0
+    z[0, k - 1] = 100.0
+    if k > 2:
+        z[1, :] = 3.0
+        z[2, :2] = 50.0
+    Z = t64(z).requires_grad_()
+    L = torch.from_numpy(labels.astype(np.int64))
+    loss = F.cross_entropy(Z, L, reduction="mean")
+    scale = f32(scale)
+    (dz,) = grads(scale * loss, (Z,), None)
+    correct = (Z.detach().argmax(dim=1) == L).sum().double()
+    return [("param.scale", scale), ("z", z), ("labels", labels), ("loss", loss),
+            ("correct", correct), ("dz", dz)]
+
+
 def adam_case(seed, n=113, steps=3):
     g = Gen(seed)
     lr, b1, b2, eps = f32(2e-4), f32(0.5), f32(0.999), f32(1e-8)
@@ -313,6 +335,10 @@ CASES = {
     "bce_t1": lambda: bce_case(501, 1.0, 1.0),
     "bce_t0": lambda: bce_case(502, 0.0, 0.5),
     "bce_t0.9": lambda: bce_case(503, 0.9, 1.0),
+    # softmax cross-entropy with class labels: (seed, n, k, scale)
+    "softmax_ce_n37_k10": lambda: softmax_ce_case(511, 37, 10, 1.0),
+    "softmax_ce_n5_k1000": lambda: softmax_ce_case(512, 5, 1000, 0.5),
+    "softmax_ce_n9_k2": lambda: softmax_ce_case(513, 9, 2, 1.0),
     # Adam, three steps
     "adam_3steps": lambda: adam_case(601),
     # dense

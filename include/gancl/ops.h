@@ -176,6 +176,24 @@ gc_status gc_bce_logits_forward(const gc_tensor *loss, const gc_tensor *z, float
 gc_status gc_bce_logits_backward(const gc_tensor *dz, const gc_tensor *z, float target,
                                  float scale);
 
+/* ---- softmax cross-entropy with class labels ----------------------------
+ * z (N, K) holds logits, labels (N) class indices stored as floats (the
+ * tensor layer is fp32 only; every integer up to 2^24 is exact), each in
+ * [0, K).  Forward WRITES loss[0] = mean_i [logsumexp(z_i) - z_i[label_i]]
+ * (PyTorch's cross_entropy, reduction="mean"), computed with the row maximum
+ * subtracted, and, when correct is not NULL, correct[0] = the number of
+ * rows whose argmax (the first maximum) is label_i, as a float.  Backward
+ * WRITES dz = scale * (softmax(z) - onehot(labels)) / N; dz may alias z.
+ * A label that is not an integer in [0, K) is an input error: the CPU
+ * backend, whose labels are host memory, returns GC_ERR_ARG before writing
+ * anything; a device backend cannot see the labels without a sync, so it
+ * writes NaN into that row's loss term (so loss[0] is NaN, and the row is
+ * not counted as correct) and into that row of dz. */
+gc_status gc_softmax_ce_forward(const gc_tensor *loss, const gc_tensor *correct /* or NULL */,
+                                const gc_tensor *z, const gc_tensor *labels);
+gc_status gc_softmax_ce_backward(const gc_tensor *dz, const gc_tensor *z, const gc_tensor *labels,
+                                 float scale);
+
 /* ---- Adam -------------------------------------------------------------
  * One launch over a whole buffer of parameters.  step is 1 for the first
  * update (bias correction 1 - beta^step). */

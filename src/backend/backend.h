@@ -81,6 +81,8 @@ struct gc_backend_i {
 
     gc_status (*bce_logits_forward)(gc_t loss, gc_t z, float target);
     gc_status (*bce_logits_backward)(gc_t dz, gc_t z, float target, float scale);
+    gc_status (*softmax_ce_forward)(gc_t loss, gc_t correct, gc_t z, gc_t labels);
+    gc_status (*softmax_ce_backward)(gc_t dz, gc_t z, gc_t labels, float scale);
 
     gc_status (*adam_update)(gc_t param, gc_t grad, gc_t m, gc_t v, const gc_adam_params *p);
 

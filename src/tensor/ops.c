@@ -413,6 +413,34 @@ gc_status gc_bce_logits_backward(const gc_tensor *dz, const gc_tensor *z, float 
     return DISPATCH(z, bce_logits_backward, dz, z, target, scale);
 }
 
+/* Label values are checked by the backends (see gancl/ops.h): reading
+ * device labels here would stall the queue on every training step. */
+gc_status gc_softmax_ce_forward(const gc_tensor *loss, const gc_tensor *correct, const gc_tensor *z,
+                                const gc_tensor *labels)
+{
+    CHECK(z->ndim == 2 && z->shape[0] >= 1 && z->shape[1] >= 1);
+    CHECK(numel(labels) == z->shape[0]);
+    CHECK(numel(loss) == 1);
+    SAME_BE(loss, z);
+    SAME_BE(labels, z);
+    if (correct) {
+        CHECK(numel(correct) == 1);
+        SAME_BE(correct, z);
+    }
+    return DISPATCH(z, softmax_ce_forward, loss, correct, z, labels);
+}
+
+gc_status gc_softmax_ce_backward(const gc_tensor *dz, const gc_tensor *z, const gc_tensor *labels,
+                                 float scale)
+{
+    CHECK(z->ndim == 2 && z->shape[0] >= 1 && z->shape[1] >= 1);
+    CHECK(numel(labels) == z->shape[0]);
+    CHECK(numel(dz) == numel(z));
+    SAME_BE(dz, z);
+    SAME_BE(labels, z);
+    return DISPATCH(z, softmax_ce_backward, dz, z, labels, scale);
+}
+
 gc_status gc_adam_update(const gc_tensor *param, const gc_tensor *grad, const gc_tensor *m,
                          const gc_tensor *v, const gc_adam_params *p)
 {

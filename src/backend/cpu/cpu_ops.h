@@ -74,4 +74,8 @@ gc_status gc_cpu_adam_update(gc_t param, gc_t grad, gc_t m, gc_t v, const gc_ada
 gc_status gc_cpu_rng_fill(gc_t y, uint64_t seed, uint64_t offset, int normal, float a, float b);
 gc_status gc_cpu_nonfinite_flag(gc_t flag, gc_t x, float value); /* cpu_check.c */
 
+/* cpu_loss.c */
+gc_status gc_cpu_softmax_ce_forward(gc_t loss, gc_t correct, gc_t z, gc_t labels);
+gc_status gc_cpu_softmax_ce_backward(gc_t dz, gc_t z, gc_t labels, float scale);
+
 #endif

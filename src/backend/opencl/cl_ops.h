@@ -72,4 +72,8 @@ gc_status gc_cl_adam_update(gc_t param, gc_t grad, gc_t m, gc_t v, const gc_adam
 gc_status gc_cl_rng_fill(gc_t y, uint64_t seed, uint64_t offset, int normal, float a, float b);
 gc_status gc_cl_nonfinite_flag(gc_t flag, gc_t x, float value); /* cl_check.c */
 
+/* cl_loss.c */
+gc_status gc_cl_softmax_ce_forward(gc_t loss, gc_t correct, gc_t z, gc_t labels);
+gc_status gc_cl_softmax_ce_backward(gc_t dz, gc_t z, gc_t labels, float scale);
+
 #endif
