@@ -26,18 +26,11 @@
  * (im2row) or image pixel (row2im); no division per element.
  */
 
-/* col[(n*OH + oy)*OW + ox][(ky*KW + kx)*C + c] =
- *     xr[n][oy*SH - PH + ky][ox*SW - PW + kx][c], or 0 in the padding.
- * Global size (OW, OH, nb). */
-__kernel void conv_im2row(__global float *col, int col_off, __global const float *xr, int xr_off,
-                          int c, int h, int w, int oh, int ow, int kh, int kw, int sh, int sw,
-                          int ph, int pw)
+/* One row of col: the KH*KW channel vectors (each C long) of image img
+ * (H, W, C) under output pixel (oy, ox), zeros in the padding. */
+void gc_im2row_pixel(__global float *out, __global const float *img, int oy, int ox, int c, int h,
+                     int w, int kh, int kw, int sh, int sw, int ph, int pw)
 {
-    const int ox = (int)get_global_id(0), oy = (int)get_global_id(1), n = (int)get_global_id(2);
-    if (ox >= ow || oy >= oh) return;
-    const int k = c * kh * kw;
-    __global float *out = col + col_off + ((n * oh + oy) * ow + ox) * k;
-    __global const float *img = xr + xr_off + n * h * w * c;
     for (int ky = 0; ky < kh; ky++) {
         const int iy = oy * sh - ph + ky;
         for (int kx = 0; kx < kw; kx++, out += c) {
@@ -57,6 +50,20 @@ __kernel void conv_im2row(__global float *col, int col_off, __global const float
             }
         }
     }
+}
+
+/* col[(n*OH + oy)*OW + ox][(ky*KW + kx)*C + c] =
+ *     xr[n][oy*SH - PH + ky][ox*SW - PW + kx][c], or 0 in the padding.
+ * Global size (OW, OH, nb). */
+__kernel void conv_im2row(__global float *col, int col_off, __global const float *xr, int xr_off,
+                          int c, int h, int w, int oh, int ow, int kh, int kw, int sh, int sw,
+                          int ph, int pw)
+{
+    const int ox = (int)get_global_id(0), oy = (int)get_global_id(1), n = (int)get_global_id(2);
+    if (ox >= ow || oy >= oh) return;
+    const int k = c * kh * kw;
+    gc_im2row_pixel(col + col_off + ((n * oh + oy) * ow + ox) * k, xr + xr_off + n * h * w * c, oy,
+                    ox, c, h, w, kh, kw, sh, sw, ph, pw);
 }
 
 /* imgr[n][y][x][c] = (bias[c] if has_bias) + the sum of every col entry
@@ -116,27 +123,8 @@ __kernel void conv_im2row_range(__global float *col, int col_off, __global const
     for (int i = first; i < last; i++) {
         const int r = r0 + i, n = r / (oh * ow), p = r - n * (oh * ow), oy = p / ow;
         const int ox = p - oy * ow;
-        __global float *out = col + col_off + i * k;
-        __global const float *img = xr + xr_off + n * h * w * c;
-        for (int ky = 0; ky < kh; ky++) {
-            const int iy = oy * sh - ph + ky;
-            for (int kx = 0; kx < kw; kx++, out += c) {
-                const int ix = ox * sw - pw + kx;
-                int j = 0;
-                if (iy < 0 || iy >= h || ix < 0 || ix >= w) {
-                    for (; j + 16 <= c; j += 16)
-                        vstore16((float16)0.0f, 0, out + j);
-                    for (; j < c; j++)
-                        out[j] = 0.0f;
-                } else {
-                    __global const float *src = img + (iy * w + ix) * c;
-                    for (; j + 16 <= c; j += 16)
-                        vstore16(vload16(0, src + j), 0, out + j);
-                    for (; j < c; j++)
-                        out[j] = src[j];
-                }
-            }
-        }
+        gc_im2row_pixel(col + col_off + i * k, xr + xr_off + n * h * w * c, oy, ox, c, h, w, kh, kw,
+                        sh, sw, ph, pw);
     }
 }
 
