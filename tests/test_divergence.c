@@ -95,15 +95,7 @@ END_TEST
 
 static gc_train_config tiny_config(void)
 {
-    gc_train_config c = gc_train_default_config(GC_MODEL_DCGAN);
-    c.model.height = H;
-    c.model.width = W;
-    c.model.latent = 7;
-    c.model.g_width = 6;
-    c.model.d_width = 5;
-    c.batch = 8;
-    c.seed = gt_seed();
-    return c;
+    return gt_tiny_train_config(GC_MODEL_DCGAN, H, W);
 }
 
 /* Writes NaN into element i of a network's parameters. */

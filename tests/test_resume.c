@@ -36,15 +36,7 @@ static void setup(void)
 /* 50 images, batch 8: 6 steps per epoch (2 images dropped each epoch). */
 static gc_train_config tiny_config(gc_model_kind kind)
 {
-    gc_train_config c = gc_train_default_config(kind);
-    c.model.height = H;
-    c.model.width = W;
-    c.model.latent = 7;
-    c.model.g_width = 6;
-    c.model.d_width = 5;
-    c.batch = 8;
-    c.seed = gt_seed();
-    return c;
+    return gt_tiny_train_config(kind, H, W);
 }
 
 static float *read_all(const gc_seq *s, int64_t *n)

@@ -39,3 +39,16 @@ void gt_write_noise_idx(const char *path, uint8_t *px, int n, int h, int w, int 
     gc_idx d = {.kind = GC_IDX_IMAGES, .data = px, .n = n, .h = h, .w = w};
     GT_OK(gc_idx_write(path, &d, gz));
 }
+
+gc_train_config gt_tiny_train_config(gc_model_kind kind, int h, int w)
+{
+    gc_train_config c = gc_train_default_config(kind);
+    c.model.height = h;
+    c.model.width = w;
+    c.model.latent = 7;
+    c.model.g_width = 6;
+    c.model.d_width = 5;
+    c.batch = 8;
+    c.seed = gt_seed();
+    return c;
+}
