@@ -1,6 +1,7 @@
 /* src/cli/train_args.c - the flags of `gancl train` and its --help: parsing
  * only, apart from the run (cmd_train.c), so that tests/fuzz/fuzz_cli.c can
  * drive it. */
+#include <float.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -163,15 +164,17 @@ int gc_train_args_parse(int argc, char **argv, gc_train_args *a)
             break;
         case OPT_LR:
             if (!gc_cli_parse_float("--lr", optarg, 0, 1, &x)) return 2;
-            if (x <= 0) return gc_cli_usage_error("--lr: must be positive");
-            c->lr = (float)x;
+            c->lr = (float)x; /* checked in single precision, as training uses it */
+            if (!(c->lr >= FLT_MIN))
+                return gc_cli_usage_error("--lr: %g is not a positive single-precision number", x);
             break;
         case OPT_BETA1:
         case OPT_BETA2: {
             const char *name = opt == OPT_BETA1 ? "--beta1" : "--beta2";
             if (!gc_cli_parse_float(name, optarg, 0, 1, &x)) return 2;
-            if (x >= 1) return gc_cli_usage_error("%s: must be below 1", name);
-            *(opt == OPT_BETA1 ? &c->beta1 : &c->beta2) = (float)x;
+            float *beta = opt == OPT_BETA1 ? &c->beta1 : &c->beta2;
+            *beta = (float)x; /* 0.999999999 rounds to 1 in single precision */
+            if (*beta >= 1) return gc_cli_usage_error("%s: %.9g must be below 1", name, x);
             break;
         }
         case OPT_LATENT:
