@@ -245,6 +245,45 @@ def softmax_ce_case(seed, n, k, scale):
             ("correct", correct), ("dz", dz)]
 
 
+def class_case(seed, kind, n, k, shape, y_col=False):
+    """Class conditioning with a table e (K, F) and labels stored as float32.
+
+    embed:    y = y0 + e[labels] (y of any shape (N, ...), F = its per-sample size);
+              de = index_add of dy over the labels.
+    project:  y = y0 + <e[labels], x.flatten(1)> (y (N) or (N, 1)); dx = dx0 + dy * e[labels],
+              de = index_add of dy * x.  y0 and dx0 are there because both ops accumulate.
+    With K > 1 the last class gets no rows, so its row of de must stay as it was."""
+    g = Gen(seed)
+    f = int(np.prod(shape))
+    labels = g.ints(0, k - 2, n) if k > 1 else g.ints(0, 0, n)
+    e = g.normal(k, f)
+    L = torch.from_numpy(labels.astype(np.int64))
+    E = t64(e).requires_grad_()
+    if kind == "embed":
+        y0 = g.normal(n, *shape)
+        Y = t64(y0) + E.index_select(0, L).reshape(n, *shape)
+        dy = g.normal(n, *shape)
+        (de,) = grads(Y, (E,), t64(dy))
+        # index_add states the same gradient directly; both must agree.
+        ref = torch.zeros(k, f, dtype=torch.float64).index_add_(0, L, t64(dy).reshape(n, f))
+        assert torch.allclose(de, ref, rtol=0, atol=1e-12)
+        return [("e", e), ("labels", labels), ("y0", y0), ("y", Y), ("dy", dy), ("de", de)]
+    x = g.normal(n, *shape)
+    X = t64(x).requires_grad_()
+    ycols = (n, 1) if y_col else (n,)
+    y0 = g.normal(*ycols)
+    rows = E.gather(0, L.reshape(n, 1).expand(n, f))
+    Y = t64(y0) + (rows * X.reshape(n, f)).sum(dim=1).reshape(ycols)
+    dy = g.normal(*ycols)
+    dx0 = g.normal(n, *shape)
+    dx, de = grads(Y, (X, E), t64(dy))
+    ref = torch.zeros(k, f, dtype=torch.float64).index_add_(
+        0, L, t64(dy).reshape(n, 1) * t64(x).reshape(n, f))
+    assert torch.allclose(de, ref, rtol=0, atol=1e-12)
+    return [("e", e), ("labels", labels), ("x", x), ("y0", y0), ("y", Y), ("dy", dy),
+            ("dx0", dx0), ("dx", t64(dx0) + dx), ("de", de)]
+
+
 def adam_case(seed, n=113, steps=3):
     g = Gen(seed)
     lr, b1, b2, eps = f32(2e-4), f32(0.5), f32(0.999), f32(1e-8)
@@ -339,6 +378,12 @@ CASES = {
     "softmax_ce_n37_k10": lambda: softmax_ce_case(511, 37, 10, 1.0),
     "softmax_ce_n5_k1000": lambda: softmax_ce_case(512, 5, 1000, 0.5),
     "softmax_ce_n9_k2": lambda: softmax_ce_case(513, 9, 2, 1.0),
+    # class conditioning: (seed, kind, n, k, per-sample shape[, y as (N, 1)])
+    "class_embed_n37_k7_f53": lambda: class_case(521, "embed", 37, 7, (53,)),
+    "class_embed_n5_k3_4d": lambda: class_case(522, "embed", 5, 3, (2, 3, 3)),
+    "class_project_n37_k10": lambda: class_case(523, "project", 37, 10, (61,)),
+    "class_project_n9_k4_4d": lambda: class_case(524, "project", 9, 4, (3, 5, 7), y_col=True),
+    "class_project_n1_k1": lambda: class_case(525, "project", 1, 1, (17,)),
     # Adam, three steps
     "adam_3steps": lambda: adam_case(601),
     # dense

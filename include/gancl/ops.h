@@ -194,6 +194,32 @@ gc_status gc_softmax_ce_forward(const gc_tensor *loss, const gc_tensor *correct 
 gc_status gc_softmax_ce_backward(const gc_tensor *dz, const gc_tensor *z, const gc_tensor *labels,
                                  float scale);
 
+/* ---- class conditioning ------------------------------------------------
+ * A conditional GAN's two uses of a per-class table e (K, F), with labels
+ * (N) as in softmax cross-entropy (class indices stored as floats):
+ *   class_embed:    y (N, F) += e[label_n]   (a learned class embedding
+ *                   added to a layer's output: the same as concatenating a
+ *                   one-hot label to that layer's input)
+ *                   backward: de[k] += sum of dy[n] over the rows n with
+ *                   label_n = k
+ *   class_project:  y (N) += <e[label_n], x[n]>,  x (N, F)  (the projection
+ *                   discriminator's class term, Miyato & Koyama 2018)
+ *                   backward: dx[n] += dy[n] * e[label_n] and
+ *                   de[k] += sum of dy[n] * x[n] over the rows with label k.
+ * Unlike the other backward passes these ACCUMULATE into dx too: the class
+ * term sits beside a dense head whose backward has already written dx.
+ * Both forwards accumulate into y (the dense head wrote it first); dx may
+ * be NULL.  Bad labels are handled as in softmax cross-entropy: GC_ERR_ARG
+ * on the CPU backend before anything is written; NaN in that row of y (and
+ * of dx, and no contribution to de) on a device. */
+gc_status gc_class_embed_forward(const gc_tensor *y, const gc_tensor *e, const gc_tensor *labels);
+gc_status gc_class_embed_backward(const gc_tensor *de, const gc_tensor *dy, const gc_tensor *labels);
+gc_status gc_class_project_forward(const gc_tensor *y, const gc_tensor *x, const gc_tensor *e,
+                                   const gc_tensor *labels);
+gc_status gc_class_project_backward(const gc_tensor *dx /* or NULL */, const gc_tensor *de,
+                                    const gc_tensor *dy, const gc_tensor *x, const gc_tensor *e,
+                                    const gc_tensor *labels);
+
 /* ---- Adam -------------------------------------------------------------
  * One launch over a whole buffer of parameters.  step is 1 for the first
  * update (bias correction 1 - beta^step). */

@@ -84,6 +84,12 @@ struct gc_backend_i {
     gc_status (*softmax_ce_forward)(gc_t loss, gc_t correct, gc_t z, gc_t labels);
     gc_status (*softmax_ce_backward)(gc_t dz, gc_t z, gc_t labels, float scale);
 
+    /* Class conditioning (gancl/ops.h); dx may be NULL. */
+    gc_status (*class_embed_forward)(gc_t y, gc_t e, gc_t labels);
+    gc_status (*class_embed_backward)(gc_t de, gc_t dy, gc_t labels);
+    gc_status (*class_project_forward)(gc_t y, gc_t x, gc_t e, gc_t labels);
+    gc_status (*class_project_backward)(gc_t dx, gc_t de, gc_t dy, gc_t x, gc_t e, gc_t labels);
+
     gc_status (*adam_update)(gc_t param, gc_t grad, gc_t m, gc_t v, const gc_adam_params *p);
 
     /* Fills y with Philox4x32-10 draws for counters offset .. offset+numel-1

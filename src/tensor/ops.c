@@ -441,6 +441,59 @@ gc_status gc_softmax_ce_backward(const gc_tensor *dz, const gc_tensor *z, const 
     return DISPATCH(z, softmax_ce_backward, dz, z, labels, scale);
 }
 
+/* ---- class conditioning ------------------------------------------------ */
+
+/* The table is (K, F); labels have one entry per row of t, whose numel is
+ * N * per_row (t seen as N rows flattened per sample).  Label values are
+ * the backends' to check, as for softmax cross-entropy. */
+static void check_class(const gc_tensor *t, int64_t per_row, const gc_tensor *table,
+                        const gc_tensor *labels)
+{
+    CHECK(table->ndim == 2 && table->shape[0] >= 1 && table->shape[1] >= 1);
+    CHECK(t->ndim >= 1 && t->shape[0] >= 1);
+    CHECK(numel(labels) == t->shape[0]);
+    CHECK(numel(t) == t->shape[0] * per_row);
+    SAME_BE(t, table);
+    SAME_BE(t, labels);
+}
+
+gc_status gc_class_embed_forward(const gc_tensor *y, const gc_tensor *e, const gc_tensor *labels)
+{
+    check_class(y, e->shape[1], e, labels);
+    return DISPATCH(y, class_embed_forward, y, e, labels);
+}
+
+gc_status gc_class_embed_backward(const gc_tensor *de, const gc_tensor *dy, const gc_tensor *labels)
+{
+    check_class(dy, de->shape[1], de, labels);
+    return DISPATCH(dy, class_embed_backward, de, dy, labels);
+}
+
+/* y is (N) or (N, 1); x (N, ...) holds F = e's columns per sample. */
+gc_status gc_class_project_forward(const gc_tensor *y, const gc_tensor *x, const gc_tensor *e,
+                                   const gc_tensor *labels)
+{
+    check_class(x, e->shape[1], e, labels);
+    check_class(y, 1, e, labels);
+    CHECK(y->shape[0] == x->shape[0]);
+    return DISPATCH(y, class_project_forward, y, x, e, labels);
+}
+
+gc_status gc_class_project_backward(const gc_tensor *dx, const gc_tensor *de, const gc_tensor *dy,
+                                    const gc_tensor *x, const gc_tensor *e, const gc_tensor *labels)
+{
+    check_class(x, e->shape[1], e, labels);
+    check_class(dy, 1, e, labels);
+    CHECK(dy->shape[0] == x->shape[0]);
+    CHECK(gc_tensor_same_shape(de, e));
+    SAME_BE(de, e);
+    if (dx) {
+        CHECK(numel(dx) == numel(x) && dx->shape[0] == x->shape[0]);
+        SAME_BE(dx, x);
+    }
+    return DISPATCH(x, class_project_backward, dx, de, dy, x, e, labels);
+}
+
 gc_status gc_adam_update(const gc_tensor *param, const gc_tensor *grad, const gc_tensor *m,
                          const gc_tensor *v, const gc_adam_params *p)
 {

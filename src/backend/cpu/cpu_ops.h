@@ -78,4 +78,10 @@ gc_status gc_cpu_nonfinite_flag(gc_t flag, gc_t x, float value); /* cpu_check.c 
 gc_status gc_cpu_softmax_ce_forward(gc_t loss, gc_t correct, gc_t z, gc_t labels);
 gc_status gc_cpu_softmax_ce_backward(gc_t dz, gc_t z, gc_t labels, float scale);
 
+/* cpu_class.c */
+gc_status gc_cpu_class_embed_forward(gc_t y, gc_t e, gc_t labels);
+gc_status gc_cpu_class_embed_backward(gc_t de, gc_t dy, gc_t labels);
+gc_status gc_cpu_class_project_forward(gc_t y, gc_t x, gc_t e, gc_t labels);
+gc_status gc_cpu_class_project_backward(gc_t dx, gc_t de, gc_t dy, gc_t x, gc_t e, gc_t labels);
+
 #endif
