@@ -143,6 +143,116 @@ static void check_seq(gc_seq *s, int n, const char *what, int check_dx)
     free(r);
 }
 
+/* ---- max pooling in a network ------------------------------------------------ */
+
+/* Pooling first (its backward runs with and without dx), a padded
+ * overlapping window, an odd 7 x 9 input, then a convolution, a second
+ * pooling and a dense head. */
+static const gc_layer_desc pool_net[] = {
+    {.kind = GC_LAYER_MAXPOOL2D, .kernel = 3, .stride = 1, .pad = 1},
+    {.kind = GC_LAYER_CONV2D, .out_c = 4, .kernel = 3, .stride = 1, .pad = 1, .bias = 1},
+    {.kind = GC_LAYER_ACT, .act = GC_ACT_LEAKY_RELU, .slope = 0.2f},
+    {.kind = GC_LAYER_MAXPOOL2D, .kernel = 3, .stride = 2, .pad = 1},
+    {.kind = GC_LAYER_DENSE, .out_c = 3, .bias = 1},
+};
+#define POOL_NET_N ((int)(sizeof pool_net / sizeof pool_net[0]))
+
+START_TEST(test_maxpool_shapes)
+{
+    gc_seq s;
+    GT_OK(gc_seq_init(&s, gt_cpu(), pool_net, POOL_NET_N, (int64_t[]){2, 7, 9}, 5));
+    const gc_layer *l = &s.layers[3];
+    ck_assert(l->out[0] == 4 && l->out[1] == 4 && l->out[2] == 5);
+    ck_assert(s.layers[0].w_n == 0 && s.layers[0].b_n == 0 && s.layers[0].out[1] == 7);
+    ck_assert_int_eq(s.n_params, (4 * 2 * 9 + 4) + (3 * 4 * 4 * 5 + 3));
+    ck_assert_int_eq(s.layers[4].w_n, 3 * 80);
+    ck_assert(s.labels == NULL);
+    gc_seq_free(&s);
+    /* Padding over half the window (PyTorch refuses it too), and a pooling
+     * whose output would be empty. */
+    gc_layer_desc bad[2] = {{.kind = GC_LAYER_MAXPOOL2D, .kernel = 2, .stride = 1, .pad = 2},
+                            {.kind = GC_LAYER_MAXPOOL2D, .kernel = 5, .stride = 1, .pad = 0}};
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(gc_seq_init(&s, gt_cpu(), &bad[i], 1, (int64_t[]){1, 3, 3}, 2),
+                         GC_ERR_ARG);
+}
+END_TEST
+
+/* The input is uniform random, so no window has two equal maxima. */
+START_TEST(test_maxpool_gradients)
+{
+    gc_seq s;
+    GT_OK(gc_seq_init(&s, gt_cpu(), pool_net, POOL_NET_N, (int64_t[]){2, 7, 9}, 3));
+    gc_rng rng = {gt_seed(), 0};
+    GT_OK(gc_seq_init_params(&s, GC_INIT_TORCH_DEFAULT, &rng));
+    check_seq(&s, 3, "maxpool network (with dx)", 1);
+    check_seq(&s, 2, "maxpool network", 0);
+    gc_seq_free(&s);
+}
+END_TEST
+
+/* Forward (every layer's output through gc_seq_layer_output), backward and
+ * backward_data on both backends. */
+START_TEST(test_maxpool_cpu_vs_cl)
+{
+    gc_backend *cl = gt_cl();
+    if (!cl) {
+        printf("test_nn: maxpool OpenCL part skipped: no OpenCL device on this machine\n");
+        return;
+    }
+    gc_backend *be[2] = {gt_cpu(), cl};
+    gc_seq s[2];
+    int n = 5;
+    int64_t in[3] = {2, 7, 9}, nx = n * 2 * 7 * 9;
+    float *xh = gt_rand_array(nx, -1, 1), *rh = gt_rand_array(n * 3, -1, 1);
+    float *out[2][POOL_NET_N], *g[2], *dx[2], *dxd[2];
+    for (int k = 0; k < 2; k++) {
+        GT_OK(gc_seq_init(&s[k], be[k], pool_net, POOL_NET_N, in, 6));
+        gc_rng rng = {gt_seed(), 0};
+        GT_OK(gc_seq_init_params(&s[k], GC_INIT_TORCH_DEFAULT, &rng));
+        gc_tensor x = gt_tensor(be[k], GT_DIMS(n, 2, 7, 9), xh);
+        gc_tensor r = gt_tensor(be[k], GT_DIMS(n, 3), rh);
+        gc_tensor d = gt_tensor(be[k], GT_DIMS(n, 2, 7, 9), NULL);
+        gc_tensor dd = gt_tensor(be[k], GT_DIMS(n, 2, 7, 9), NULL);
+        GT_OK(gc_seq_zero_grad(&s[k]));
+        GT_OK(gc_seq_forward(&s[k], &x, n, 1));
+        for (int i = 0; i < POOL_NET_N; i++) {
+            gc_tensor y = gc_seq_layer_output(&s[k], i, n);
+            ck_assert(GC_N(&y) == n && GC_C(&y) == s[k].layers[i].out[0] &&
+                      GC_H(&y) == s[k].layers[i].out[1] && GC_W(&y) == s[k].layers[i].out[2]);
+            out[k][i] = gt_read(&y);
+        }
+        gc_tensor last = gc_seq_output(&s[k], n),
+                  lo = gc_seq_layer_output(&s[k], POOL_NET_N - 1, n);
+        ck_assert(last.buf == lo.buf && last.off == lo.off);
+        GT_OK(gc_seq_backward(&s[k], &x, &r, &d, n));
+        GT_OK(gc_seq_backward_data(&s[k], &x, &r, &dd, n));
+        gc_tensor gt = gc_seq_grads(&s[k]);
+        g[k] = gt_read(&gt);
+        dx[k] = gt_read(&d);
+        dxd[k] = gt_read(&dd);
+    }
+    char what[64];
+    for (int i = 0; i < POOL_NET_N; i++) {
+        snprintf(what, sizeof what, "layer %d output, OpenCL vs CPU", i);
+        gt_assert_close(out[1][i], out[0][i],
+                        n * s[0].layers[i].out[0] * s[0].layers[i].out[1] * s[0].layers[i].out[2],
+                        1e-5, what);
+    }
+    gt_assert_close(g[1], g[0], s[0].n_params, 1e-5, "gradients, OpenCL vs CPU");
+    gt_assert_close(dx[1], dx[0], nx, 1e-5, "input gradient, OpenCL vs CPU");
+    for (int k = 0; k < 2; k++)
+        gt_assert_close(dxd[k], dx[k], nx, 1e-6, "backward_data vs backward input gradient");
+    for (int k = 0; k < 2; k++) {
+        for (int i = 0; i < POOL_NET_N; i++)
+            free(out[k][i]);
+        free(g[k]), free(dx[k]), free(dxd[k]);
+        gc_seq_free(&s[k]);
+    }
+    free(xh), free(rh);
+}
+END_TEST
+
 static void check_gan_grads(gc_model_kind kind)
 {
     gc_gan gan;
@@ -426,6 +536,9 @@ int main(void)
     Suite *s = suite_create("nn");
     TCase *tc = tcase_create("nn");
     tcase_set_timeout(tc, 1200);
+    tcase_add_test(tc, test_maxpool_shapes);
+    tcase_add_test(tc, test_maxpool_gradients);
+    tcase_add_test(tc, test_maxpool_cpu_vs_cl);
     tcase_add_test(tc, test_seed_gradients);
     tcase_add_test(tc, test_dcgan_gradients);
     tcase_add_test(tc, test_parameter_counts);

@@ -40,12 +40,20 @@ typedef enum gc_model_kind {
 const char *gc_model_name(gc_model_kind kind);
 int gc_model_parse(const char *name, gc_model_kind *out);
 
+/* The most classes a conditional model or a labelled data set may have. */
+#define GC_MAX_CLASSES 1000
+
 typedef struct gc_gan_config {
     gc_model_kind kind;
     int latent;                  /* length of z (100) */
     int g_width;                 /* channels of G's first feature map (128), even */
     int d_width;                 /* channels of D's first convolution (64) */
     int channels, height, width; /* the images (1, 28, 28) */
+    /* 0: unconditional.  K > 0: a class-conditional GAN of K classes.  G
+     * adds a learned class embedding to the output of its first dense
+     * layer (a one-hot label joined to z); D's dense head gets the
+     * projection term <e[label], features> (Miyato & Koyama 2018). */
+    int classes;
 } gc_gan_config;
 
 gc_gan_config gc_gan_default_config(gc_model_kind kind);
@@ -77,6 +85,10 @@ gc_status gc_gan_init_params(gc_gan *gan, uint64_t seed);
  * pixel range.  Allocates a scratch noise tensor: call it outside the
  * training step. */
 gc_status gc_gan_sample(gc_gan *gan, gc_rng *rng, int n, float *out);
+/* The same for a conditional GAN: image i is of class labels[i] (each in
+ * [0, classes)), or of class i % classes when labels is NULL.  On an
+ * unconditional GAN labels must be NULL and this is gc_gan_sample. */
+gc_status gc_gan_sample_classes(gc_gan *gan, gc_rng *rng, int n, const int32_t *labels, float *out);
 
 /* Floating-point operations of one training step per image, counting the
  * dense and convolution layers only (2 per multiply-accumulate): G forward

@@ -1,7 +1,7 @@
 /* gancl/nn.h - layers and a sequential network with one buffer per role.
  *
  * A gc_seq is a chain of layers (dense, conv2d, conv_transpose2d,
- * batchnorm2d, activation) built from a list of gc_layer_desc.  Like llm.c,
+ * batchnorm2d, activation, max pooling) built from a list of gc_layer_desc.  Like llm.c,
  * it owns a handful of backend buffers, each split into tensors by offset:
  *
  *   params, grads, adam_m, adam_v   every weight/bias/gamma/beta, in layer
@@ -44,7 +44,21 @@ typedef enum gc_layer_kind {
     GC_LAYER_CONV_TRANSPOSE2D, /* w (in_c, out_c, k, k), as in PyTorch */
     GC_LAYER_BATCHNORM2D,      /* per channel over (N, H, W); gamma, beta */
     GC_LAYER_ACT,              /* elementwise gc_act */
+    GC_LAYER_MAXPOOL2D,        /* kernel x kernel windows, stride, pad (-inf) */
 } gc_layer_kind;
+
+/* A dense layer's class conditioning (classes > 0), reading the labels the
+ * caller puts in gc_seq_labels before forward and backward:
+ *   GC_COND_EMBED    y += e[label], e (classes, out): a learned class
+ *                    embedding added to the output -- the same as a one-hot
+ *                    label concatenated to the input (G's first layer)
+ *   GC_COND_PROJECT  y += <e[label], x>, e (classes, in), out = 1: the
+ *                    projection discriminator's class term (D's last layer) */
+typedef enum gc_class_cond {
+    GC_COND_NONE,
+    GC_COND_EMBED,
+    GC_COND_PROJECT,
+} gc_class_cond;
 
 /* What a layer is.  Unused fields are ignored. */
 typedef struct gc_layer_desc {
@@ -56,6 +70,8 @@ typedef struct gc_layer_desc {
     int bias;                         /* dense and convolutions: 1 to have a bias */
     gc_act act;                       /* GC_LAYER_ACT */
     float slope;                      /* leaky ReLU */
+    gc_class_cond cond;               /* dense only */
+    int classes;                      /* dense with cond: the number of classes */
 } gc_layer_desc;
 
 /* A layer as placed in its network: shapes per sample and float offsets into
@@ -68,6 +84,8 @@ typedef struct gc_layer {
     size_t stat_off;       /* batchnorm: running mean then running var, into state */
     size_t act_off;        /* this layer's output for max_batch samples, into acts/dacts */
     size_t save_off;       /* batchnorm: saved mean then invstd, into acts */
+    int64_t e_n;           /* the class table's numel (0 if none) ... */
+    size_t e_off;          /* ... and its offset into params etc., after the bias */
 } gc_layer;
 
 typedef struct gc_seq {
@@ -78,6 +96,7 @@ typedef struct gc_seq {
     int max_batch;
     int64_t n_params, n_state, n_acts; /* floats in params, state, acts */
     gc_buffer *params, *grads, *adam_m, *adam_v, *state, *acts, *dacts;
+    gc_buffer *labels; /* max_batch floats when a layer is conditional, else NULL */
 } gc_seq;
 
 /* Builds the network for inputs of shape in (C, H, W) and batches of at most
@@ -143,6 +162,14 @@ gc_tensor gc_layer_weight(const gc_seq *s, int layer, gc_buffer *buf);
 gc_tensor gc_layer_bias(const gc_seq *s, int layer, gc_buffer *buf);
 gc_tensor gc_layer_running_mean(const gc_seq *s, int layer);
 gc_tensor gc_layer_running_var(const gc_seq *s, int layer);
+/* A conditional dense layer's class table (classes, F) in buf. */
+gc_tensor gc_layer_class_table(const gc_seq *s, int layer, gc_buffer *buf);
+/* Where the labels of the next forward and backward of a batch of n go
+ * (n floats, class indices): the caller writes or copies them there. */
+gc_tensor gc_seq_labels(const gc_seq *s, int n);
+/* Layer i's output of the last forward for a batch of n, (n, C, H, W): a
+ * classifier's penultimate features, say. */
+gc_tensor gc_seq_layer_output(const gc_seq *s, int layer, int n);
 
 /* Multiply-accumulates of one sample's forward pass through layer (dense and
  * convolutions; 0 for the others).  The backward pass costs the same again

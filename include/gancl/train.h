@@ -41,6 +41,7 @@ typedef struct gc_train_config {
     /* What the command line ran with, recorded in checkpoints so that
      * --resume continues the same run; the trainer itself ignores them. */
     char data[4096];
+    char labels[4096]; /* --labels of a conditional run ("": beside the data) */
     int64_t epochs;       /* 0: no limit */
     int64_t max_steps;    /* 0: no limit */
     int64_t sample_every; /* 0: once per epoch only */
@@ -49,6 +50,10 @@ typedef struct gc_train_config {
     int64_t fid_n;          /* generated samples per FID (10000) */
     int fid_dims;           /* Inception features: 64, 192, 768 or 2048 (the default) */
     char fid_weights[1024]; /* Inception weights; "": gc_fid_weights_path's lookup */
+    /* The features behind FID: Inception (fid_classifier "") or, when
+     * fid_classifier names a file of `gancl classify train`, that
+     * classifier's penultimate features (not comparable with Inception FID). */
+    char fid_classifier[1024];
     /* Steps between checks of every parameter for NaN/Inf (the losses are
      * checked whenever they are read); 0: never. */
     int64_t check_every;
@@ -83,12 +88,15 @@ typedef struct gc_trainer {
     gc_gan gan;
     gc_backend *be;
     const uint8_t *images; /* borrowed: n_images x H x W bytes */
+    const int32_t *labels; /* borrowed: n_images labels when the model is conditional */
+    char *const *class_names; /* borrowed, or NULL: saved in checkpoints ("class_names") */
     int64_t n_images;
     int64_t steps_per_epoch; /* the last partial batch is dropped */
     uint32_t *perm;          /* this epoch's order */
     float *host_batch;
     gc_buffer *work; /* the step's tensors, below */
     gc_tensor stats, acc, x_real, dfake, z, dlogits, prob;
+    float *host_labels; /* conditional: the batch's labels, for G's and D's label tensors */
     int64_t acc_steps;
     /* The divergence guard: the step of the latest parameter check queued
      * (every cfg.check_every steps; its flags are read with the losses)
@@ -104,6 +112,15 @@ typedef struct gc_trainer {
  * batch, say). */
 gc_status gc_trainer_init(gc_trainer *tr, gc_backend *be, const gc_train_config *cfg,
                           const uint8_t *images, int64_t n, int h, int w);
+/* The same for a conditional model (cfg->model.classes > 0), with the
+ * images' labels (n, each in [0, classes); borrowed; GC_ERR_ARG naming the
+ * first one out of range).  D sees each real image with its label; G's
+ * batch takes the real batch's labels, so the generated classes follow the
+ * data's class frequencies (as BigGAN samples them) and the step needs no
+ * random stream beyond the noise. */
+gc_status gc_trainer_init_labelled(gc_trainer *tr, gc_backend *be, const gc_train_config *cfg,
+                                   const uint8_t *images, const int32_t *labels, int64_t n, int h,
+                                   int w);
 void gc_trainer_free(gc_trainer *tr);
 
 /* One step (starting the next epoch first when this one is used up). */
@@ -124,15 +141,17 @@ gc_status gc_trainer_read_stats(gc_trainer *tr, gc_train_stats *stats);
  * is written, so that none ever holds a diverged model. */
 gc_status gc_trainer_check(gc_trainer *tr);
 /* n images (host floats, model pixel range) from the run's fixed noise,
- * G in evaluation mode. */
+ * G in evaluation mode.  On a conditional model image i is of class
+ * i * classes / n: with n = classes * k, one row of k images per class. */
 gc_status gc_trainer_sample_fixed(gc_trainer *tr, int n, float *out);
 
 /* ---- checkpoints (safetensors) ---------------------------------------------
  * Tensors: G.<i>.weight / .bias (per layer, PyTorch layouts), batchnorm
  * G.<i>.running_mean / .running_var, G.adam_m / G.adam_v (flat, in the order
  * of the parameters), and the same for D.  Metadata: "format"
- * ("gancl-checkpoint-1"), "config" (JSON), and the gc_train_state fields
- * as decimal strings.  Written atomically. */
+ * ("gancl-checkpoint-1"), "config" (JSON), the gc_train_state fields
+ * as decimal strings, and for a conditional model with tr->class_names set,
+ * "class_names" (a JSON array).  Written atomically. */
 #define GC_CHECKPOINT_FORMAT "gancl-checkpoint-1"
 gc_status gc_trainer_save(const gc_trainer *tr, const char *path);
 /* Reads the configuration a checkpoint was written with. */
@@ -208,8 +227,13 @@ void gc_train_fid_free(gc_train_fid *f);
  * whether init found them there. */
 const char *gc_train_fid_cache_file(const gc_train_fid *f);
 int gc_train_fid_from_cache(const gc_train_fid *f);
-/* The weights file in use. */
+/* The weights file in use (the classifier's file with cfg.fid_classifier). */
 const char *gc_train_fid_weights(const gc_train_fid *f);
+/* The features behind the FID: their count (the `dims` given to init, or
+ * the classifier's feature width) and their tag ("inception" or
+ * "classifier:<hash>", as gc_feature_extractor.name). */
+int gc_train_fid_dims(const gc_train_fid *f);
+const char *gc_train_fid_extractor(const gc_train_fid *f);
 /* The seed of the evaluation noise: the samples are those of successive
  * gc_gan_sample(&tr->gan, &rng, b, ...) calls with rng = {seed, 0} and b the
  * init batch (the last call takes the rest). */

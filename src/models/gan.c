@@ -52,6 +52,9 @@ gc_status gc_gan_config_check(const gc_gan_config *c)
                         "%dx%d images: the models need a height and width that are "
                         "multiples of 4 in [4, 1024] (28x28 for MNIST-style data)",
                         c->height, c->width);
+    if (c->classes && (c->classes < 2 || c->classes > GC_MAX_CLASSES))
+        return gc_error(GC_ERR_ARG, "%d classes: a conditional model needs 2 to %d", c->classes,
+                        GC_MAX_CLASSES);
     return GC_OK;
 }
 
@@ -136,6 +139,22 @@ static int discriminator_layers(const gc_gan_config *c, gc_layer_desc *out)
     return (int)(sizeof l / sizeof l[0]);
 }
 
+/* A conditional GAN's class terms: G's first dense layer (embed), D's last
+ * (project). */
+static void condition(gc_layer_desc *l, int n, int classes, gc_class_cond cond)
+{
+    if (!classes) return;
+    int first = cond == GC_COND_EMBED;
+    for (int k = 0; k < n; k++) {
+        int i = first ? k : n - 1 - k;
+        if (l[i].kind != GC_LAYER_DENSE) continue;
+        l[i].cond = cond;
+        l[i].classes = classes;
+        return;
+    }
+    GC_ASSERT(!"a model without a dense layer");
+}
+
 gc_status gc_gan_init(gc_gan *gan, gc_backend *be, const gc_gan_config *cfg, int max_batch)
 {
     memset(gan, 0, sizeof *gan);
@@ -145,8 +164,10 @@ gc_status gc_gan_init(gc_gan *gan, gc_backend *be, const gc_gan_config *cfg, int
     gan->cfg = *cfg;
     gc_layer_desc l[GC_SEQ_MAX_LAYERS];
     int n = generator_layers(cfg, l);
+    condition(l, n, cfg->classes, GC_COND_EMBED);
     GC_TRY(gc_seq_init(&gan->g, be, l, n, (int64_t[]){cfg->latent, 1, 1}, max_batch));
     n = discriminator_layers(cfg, l);
+    condition(l, n, cfg->classes, GC_COND_PROJECT);
     gc_status s = gc_seq_init(&gan->d, be, l, n,
                               (int64_t[]){cfg->channels, cfg->height, cfg->width}, max_batch);
     if (s != GC_OK) gc_seq_free(&gan->g);
@@ -169,22 +190,45 @@ gc_status gc_gan_init_params(gc_gan *gan, uint64_t seed)
 
 gc_status gc_gan_sample(gc_gan *gan, gc_rng *rng, int n, float *out)
 {
+    return gc_gan_sample_classes(gan, rng, n, NULL, out);
+}
+
+gc_status gc_gan_sample_classes(gc_gan *gan, gc_rng *rng, int n, const int32_t *labels, float *out)
+{
     gc_seq *g = &gan->g;
+    int k = gan->cfg.classes;
+    if (!k && labels) return gc_error(GC_ERR_ARG, "class labels given to an unconditional GAN");
+    for (int i = 0; labels && i < n; i++)
+        if (labels[i] < 0 || labels[i] >= k)
+            return gc_error(GC_ERR_ARG, "class %d of image %d is outside [0, %d)", (int)labels[i],
+                            i, k);
     int64_t latent = gan->cfg.latent;
     int64_t per = (int64_t)gan->cfg.channels * gan->cfg.height * gan->cfg.width;
+    float *host = k ? malloc((size_t)g->max_batch * sizeof(float)) : NULL;
+    if (k && !host) return gc_error(GC_ERR_NOMEM, "out of host memory for %d labels", g->max_batch);
     gc_tensor z;
-    GC_TRY(gc_tensor_new(g->be, 2, (int64_t[]){g->max_batch, latent}, &z));
-    gc_status s = GC_OK;
+    gc_status s = gc_tensor_new(g->be, 2, (int64_t[]){g->max_batch, latent}, &z);
+    if (s != GC_OK) {
+        free(host);
+        return s;
+    }
     for (int done = 0; done < n && s == GC_OK;) {
         int b = n - done < g->max_batch ? n - done : g->max_batch;
         gc_tensor zb = gc_tensor_2d(g->be, z.buf, 0, b, latent);
         gc_tensor y = gc_seq_output(g, b);
+        if (k) {
+            for (int i = 0; i < b; i++)
+                host[i] = (float)(labels ? labels[done + i] : (done + i) % k);
+            gc_tensor lab = gc_seq_labels(g, b);
+            if ((s = gc_tensor_write(&lab, host))) break;
+        }
         if ((s = gc_rng_normal(&zb, rng, 0.0f, 1.0f)) || (s = gc_seq_forward(g, &zb, b, 0)) ||
             (s = gc_tensor_read(&y, out + (int64_t)done * per)))
             break;
         done += b;
     }
     gc_tensor_free(&z);
+    free(host);
     return s;
 }
 

@@ -18,6 +18,12 @@ gc_tensor gc_seq_output(const gc_seq *s, int n)
     return act_view(s, s->acts, s->n_layers - 1, n);
 }
 
+gc_tensor gc_seq_layer_output(const gc_seq *s, int layer, int n)
+{
+    GC_ASSERT(layer >= 0 && layer < s->n_layers && n >= 1 && n <= s->max_batch);
+    return act_view(s, s->acts, layer, n);
+}
+
 static gc_conv_params conv_params(const gc_layer_desc *d)
 {
     return (gc_conv_params){.stride_h = d->stride,
@@ -26,6 +32,16 @@ static gc_conv_params conv_params(const gc_layer_desc *d)
                             .pad_w = d->pad,
                             .out_pad_h = d->out_pad,
                             .out_pad_w = d->out_pad};
+}
+
+static gc_pool_params pool_params(const gc_layer_desc *d)
+{
+    return (gc_pool_params){.kernel_h = d->kernel,
+                            .kernel_w = d->kernel,
+                            .stride_h = d->stride,
+                            .stride_w = d->stride,
+                            .pad_h = d->pad,
+                            .pad_w = d->pad};
 }
 
 static gc_tensor flat(const gc_tensor *t)
@@ -49,7 +65,11 @@ static gc_status layer_forward(gc_seq *s, int i, const gc_tensor *y, const gc_te
     switch (d->kind) {
     case GC_LAYER_DENSE: {
         gc_tensor x2 = flat(x), y2 = flat(y);
-        return gc_dense_forward(&y2, &x2, &w, bp);
+        GC_TRY(gc_dense_forward(&y2, &x2, &w, bp));
+        if (d->cond == GC_COND_NONE) return GC_OK;
+        gc_tensor e = gc_layer_class_table(s, i, s->params), lab = gc_seq_labels(s, (int)GC_N(x));
+        if (d->cond == GC_COND_EMBED) return gc_class_embed_forward(&y2, &e, &lab);
+        return gc_class_project_forward(&y2, &x2, &e, &lab);
     }
     case GC_LAYER_CONV2D: return gc_conv2d_forward(y, x, &w, bp, &p);
     case GC_LAYER_CONV_TRANSPOSE2D: return gc_conv_transpose2d_forward(y, x, &w, bp, &p);
@@ -61,6 +81,10 @@ static gc_status layer_forward(gc_seq *s, int i, const gc_tensor *y, const gc_te
                                           GC_BN_EPS);
     }
     case GC_LAYER_ACT: return gc_act_forward(y, x, d->act, d->slope);
+    case GC_LAYER_MAXPOOL2D: {
+        gc_pool_params pp = pool_params(d);
+        return gc_max_pool2d_forward(y, x, &pp);
+    }
     }
     return GC_OK;
 }
@@ -78,7 +102,13 @@ static gc_status layer_backward(gc_seq *s, int i, const gc_tensor *dx, const gc_
     case GC_LAYER_DENSE: {
         gc_tensor x2 = flat(x), dy2 = flat(dy), dx2;
         if (dx) dx2 = flat(dx);
-        return gc_dense_backward(dx ? &dx2 : NULL, &dw, dbp, &dy2, &x2, &w);
+        GC_TRY(gc_dense_backward(dx ? &dx2 : NULL, &dw, dbp, &dy2, &x2, &w));
+        if (d->cond == GC_COND_NONE) return GC_OK;
+        /* The class terms accumulate into the dx the dense head just wrote. */
+        gc_tensor de = gc_layer_class_table(s, i, s->grads), lab = gc_seq_labels(s, (int)GC_N(x));
+        if (d->cond == GC_COND_EMBED) return gc_class_embed_backward(&de, &dy2, &lab);
+        gc_tensor e = gc_layer_class_table(s, i, s->params);
+        return gc_class_project_backward(dx ? &dx2 : NULL, &de, &dy2, &x2, &e, &lab);
     }
     case GC_LAYER_CONV2D: return gc_conv2d_backward(dx, &dw, dbp, dy, x, &w, &p);
     case GC_LAYER_CONV_TRANSPOSE2D:
@@ -88,6 +118,11 @@ static gc_status layer_backward(gc_seq *s, int i, const gc_tensor *dx, const gc_
         return gc_batchnorm_backward(dx, &dw, &db, dy, x, &w, &sm, &si);
     }
     case GC_LAYER_ACT: return gc_act_backward(dx, dy, y, d->act, d->slope);
+    case GC_LAYER_MAXPOOL2D: {
+        gc_pool_params pp = pool_params(d);
+        /* No parameters: a first layer without dx has nothing to do. */
+        return dx ? gc_max_pool2d_backward(dx, dy, x, &pp) : GC_OK;
+    }
     }
     return GC_OK;
 }
@@ -116,7 +151,14 @@ static gc_status layer_backward_data(gc_seq *s, int i, const gc_tensor *dx, cons
                           .lda = out,
                           .ldb = in,
                           .ldc = in};
-        return gc_gemm(dx, dy, &w, &g);
+        GC_TRY(gc_gemm(dx, dy, &w, &g));
+        if (d->cond != GC_COND_PROJECT) return GC_OK; /* an embedding has no dx term */
+        /* The projection's dx term; its table gradient lands in grads,
+         * which backward_data leaves stale anyway. */
+        gc_tensor x2 = flat(x), dy2 = flat(dy), dx2 = flat(dx);
+        gc_tensor e = gc_layer_class_table(s, i, s->params);
+        gc_tensor de = gc_layer_class_table(s, i, s->grads), lab = gc_seq_labels(s, (int)GC_N(x));
+        return gc_class_project_backward(&dx2, &de, &dy2, &x2, &e, &lab);
     }
     case GC_LAYER_CONV2D:
         if (!dx) return GC_OK;
@@ -208,13 +250,18 @@ gc_status gc_seq_init_params(gc_seq *s, gc_init_scheme scheme, gc_rng *rng)
                 GC_TRY(gc_fill(&w, 1.0f));
             GC_TRY(gc_fill(&b, 0.0f));
         } else if (l->w_n) {
+            /* A class table is drawn like the weight, after the bias, so an
+             * unconditional network draws the same numbers as ever. */
+            gc_tensor e = gc_layer_class_table(s, i, s->params);
             if (scheme == GC_INIT_DCGAN) {
                 GC_TRY(gc_rng_normal(&w, rng, 0.0f, 0.02f));
                 if (b.buf) GC_TRY(gc_fill(&b, 0.0f));
+                if (e.buf) GC_TRY(gc_rng_normal(&e, rng, 0.0f, 0.02f));
             } else {
                 float bound = (float)(1.0 / sqrt((double)torch_fan_in(l)));
                 GC_TRY(gc_rng_uniform(&w, rng, -bound, bound));
                 if (b.buf) GC_TRY(gc_rng_uniform(&b, rng, -bound, bound));
+                if (e.buf) GC_TRY(gc_rng_uniform(&e, rng, -bound, bound));
             }
         }
     }

@@ -12,7 +12,14 @@ static gc_status plan_layer(gc_layer *l, const int64_t in[3], int index)
     const gc_layer_desc *d = &l->d;
     memcpy(l->in, in, sizeof l->in);
     int64_t c = in[0], h = in[1], w = in[2];
-    l->w_n = l->b_n = 0;
+    l->w_n = l->b_n = l->e_n = 0;
+    if (d->cond != GC_COND_NONE) {
+        if (d->kind != GC_LAYER_DENSE || (d->cond != GC_COND_EMBED && d->cond != GC_COND_PROJECT))
+            return gc_error(GC_ERR_ARG, "layer %d: only a dense layer can be class-conditional",
+                            index);
+        if (d->classes < 1)
+            return gc_error(GC_ERR_ARG, "layer %d: a conditional layer needs classes >= 1", index);
+    }
     switch (d->kind) {
     case GC_LAYER_DENSE: {
         int64_t oh = d->out_h > 0 ? d->out_h : 1, ow = d->out_w > 0 ? d->out_w : 1;
@@ -20,6 +27,12 @@ static gc_status plan_layer(gc_layer *l, const int64_t in[3], int index)
         l->out[0] = d->out_c, l->out[1] = oh, l->out[2] = ow;
         l->w_n = (int64_t)d->out_c * oh * ow * c * h * w;
         l->b_n = d->bias ? (int64_t)d->out_c * oh * ow : 0;
+        if (d->cond == GC_COND_EMBED) l->e_n = (int64_t)d->classes * d->out_c * oh * ow;
+        if (d->cond == GC_COND_PROJECT) {
+            if ((int64_t)d->out_c * oh * ow != 1)
+                return gc_error(GC_ERR_ARG, "layer %d: a projection head needs one output", index);
+            l->e_n = (int64_t)d->classes * c * h * w;
+        }
         break;
     }
     case GC_LAYER_CONV2D:
@@ -46,6 +59,19 @@ static gc_status plan_layer(gc_layer *l, const int64_t in[3], int index)
         l->w_n = l->b_n = c;
         break;
     case GC_LAYER_ACT: memcpy(l->out, in, sizeof l->out); break;
+    case GC_LAYER_MAXPOOL2D:
+        /* PyTorch's rule: padding at most half the kernel, so no window is
+         * all padding (its maximum would be -inf). */
+        if (d->kernel < 1 || d->stride < 1 || d->pad < 0 || 2 * d->pad > d->kernel)
+            return gc_error(GC_ERR_ARG, "layer %d: bad max pooling parameters", index);
+        l->out[0] = c;
+        for (int a = 1; a < 3; a++)
+            l->out[a] = gc_conv_out_size(in[a], d->kernel, d->stride, d->pad);
+        if (l->out[1] < 1 || l->out[2] < 1)
+            return gc_error(GC_ERR_ARG, "layer %d: a %dx%d pooling of a %lldx%lld input is empty",
+                            index, d->kernel, d->kernel, (long long)h, (long long)w);
+        break;
+    default: return gc_error(GC_ERR_ARG, "layer %d: unknown layer kind %d", index, (int)d->kind);
     }
     return GC_OK;
 }
@@ -60,7 +86,7 @@ gc_status gc_seq_init(gc_seq *s, gc_backend *be, const gc_layer_desc *descs, int
 {
     GC_ASSERT(count >= 1 && count <= GC_SEQ_MAX_LAYERS && max_batch >= 1);
     /* The first layer has no input gradient to write when dx is NULL; only
-     * dense and convolution layers can skip it. */
+     * dense, convolution and pooling layers can skip it. */
     GC_ASSERT(descs[0].kind != GC_LAYER_ACT && descs[0].kind != GC_LAYER_BATCHNORM2D);
     memset(s, 0, sizeof *s);
     s->be = be;
@@ -70,12 +96,15 @@ gc_status gc_seq_init(gc_seq *s, gc_backend *be, const gc_layer_desc *descs, int
 
     const int64_t *cur = in;
     size_t p = 0, st = 0, a = 0;
+    int conditional = 0;
     for (int i = 0; i < count; i++) {
         gc_layer *l = &s->layers[i];
         l->d = descs[i];
         GC_TRY(plan_layer(l, cur, i));
         l->w_off = p, p += (size_t)l->w_n;
         l->b_off = p, p += (size_t)l->b_n;
+        l->e_off = p, p += (size_t)l->e_n;
+        conditional |= l->e_n > 0;
         l->act_off = a, a += (size_t)(max_batch * l->out[0] * l->out[1] * l->out[2]);
         if (l->d.kind == GC_LAYER_BATCHNORM2D) l->stat_off = st, st += 2 * (size_t)l->out[0];
         cur = l->out;
@@ -96,12 +125,17 @@ gc_status gc_seq_init(gc_seq *s, gc_backend *be, const gc_layer_desc *descs, int
         (rc = alloc_floats(be, s->n_params, &s->adam_v)) ||
         (rc = alloc_floats(be, s->n_state, &s->state)) ||
         (rc = alloc_floats(be, s->n_acts, &s->acts)) ||
-        (rc = alloc_floats(be, (int64_t)outputs, &s->dacts))) {
+        (rc = alloc_floats(be, (int64_t)outputs, &s->dacts)) ||
+        (conditional && (rc = alloc_floats(be, max_batch, &s->labels)))) {
         gc_seq_free(s);
         return rc;
     }
     gc_tensor g = gc_seq_grads(s), m = gc_seq_adam_m(s), v = gc_seq_adam_v(s);
-    if ((rc = gc_fill(&g, 0)) || (rc = gc_fill(&m, 0)) || (rc = gc_fill(&v, 0))) {
+    /* Labels start as class 0, so a forward before the caller writes them
+     * reads valid (if meaningless) classes rather than garbage. */
+    gc_tensor lab = conditional ? gc_seq_labels(s, max_batch) : g;
+    if ((rc = gc_fill(&g, 0)) || (rc = gc_fill(&m, 0)) || (rc = gc_fill(&v, 0)) ||
+        (conditional && (rc = gc_fill(&lab, 0)))) {
         gc_seq_free(s);
         return rc;
     }
@@ -111,7 +145,7 @@ gc_status gc_seq_init(gc_seq *s, gc_backend *be, const gc_layer_desc *descs, int
 void gc_seq_free(gc_seq *s)
 {
     gc_buffer **bufs[] = {&s->params, &s->grads, &s->adam_m, &s->adam_v,
-                          &s->state,  &s->acts,  &s->dacts};
+                          &s->state,  &s->acts,  &s->dacts,  &s->labels};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) {
         gc_buffer_free(s->be, *bufs[i]);
         *bufs[i] = NULL;
@@ -167,6 +201,20 @@ gc_tensor gc_layer_bias(const gc_seq *s, int layer, gc_buffer *buf)
     const gc_layer *l = &s->layers[layer];
     gc_tensor none = {0};
     return l->b_n ? gc_tensor_1d(s->be, buf, l->b_off, l->b_n) : none;
+}
+
+gc_tensor gc_layer_class_table(const gc_seq *s, int layer, gc_buffer *buf)
+{
+    const gc_layer *l = &s->layers[layer];
+    gc_tensor none = {0};
+    if (!l->e_n) return none;
+    return gc_tensor_2d(s->be, buf, l->e_off, l->d.classes, l->e_n / l->d.classes);
+}
+
+gc_tensor gc_seq_labels(const gc_seq *s, int n)
+{
+    GC_ASSERT(s->labels && n >= 1 && n <= s->max_batch);
+    return gc_tensor_1d(s->be, s->labels, 0, n);
 }
 
 gc_tensor gc_layer_running_mean(const gc_seq *s, int layer)

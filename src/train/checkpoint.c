@@ -77,6 +77,11 @@ static void seq_entries(const gc_seq *s, const char *prefix, const host_seq *h, 
         gc_tensor w = gc_layer_weight(s, i, s->params), b = gc_layer_bias(s, i, s->params);
         if (w.buf) add_entry(e, prefix, i, "weight", &w, h->params + l->w_off);
         if (b.buf) add_entry(e, prefix, i, "bias", &b, h->params + l->b_off);
+        /* (classes, F) as PyTorch's nn.Embedding or projection table.  Its
+         * Adam moments are in adam_m/adam_v already: those are flat over
+         * params, tables included. */
+        gc_tensor ct = gc_layer_class_table(s, i, s->params);
+        if (ct.buf) add_entry(e, prefix, i, "class_embed", &ct, h->params + l->e_off);
         if (l->d.kind == GC_LAYER_BATCHNORM2D) {
             gc_tensor rm = gc_layer_running_mean(s, i), rv = gc_layer_running_var(s, i);
             add_entry(e, prefix, i, "running_mean", &rm, h->state + l->stat_off);
@@ -140,6 +145,11 @@ static char *config_json(const gc_train_config *c)
     cJSON_AddNumberToObject(o, "fid_n", (double)c->fid_n);
     cJSON_AddNumberToObject(o, "fid_dims", c->fid_dims);
     cJSON_AddStringToObject(o, "fid_weights", c->fid_weights);
+    /* Only where set, so an unconditional run's checkpoint is what it was
+     * before these keys existed. */
+    if (c->model.classes) cJSON_AddNumberToObject(o, "classes", c->model.classes);
+    if (c->labels[0]) cJSON_AddStringToObject(o, "labels", c->labels);
+    if (c->fid_classifier[0]) cJSON_AddStringToObject(o, "fid_classifier", c->fid_classifier);
     char *s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return s;
@@ -254,9 +264,10 @@ static gc_status parse_config(const char *path, const char *json, gc_train_confi
         cJSON_Delete(o);
         return gc_error(GC_ERR_FORMAT, "%s: the \"config\" metadata is not a JSON object", path);
     }
-    int64_t latent = 0, gw = 0, dw = 0, ch = 0, h = 0, w = 0, batch = 0, fid_dims = 0;
+    int64_t latent = 0, gw = 0, dw = 0, ch = 0, h = 0, w = 0, batch = 0, fid_dims = 0, classes = 0;
     const gc_train_config def = gc_train_default_config(GC_MODEL_DCGAN);
-    const char *model = NULL, *seed = NULL, *data = NULL, *fid_weights = "";
+    const char *model = NULL, *seed = NULL, *data = NULL, *fid_weights = "", *labels = "",
+               *fid_classifier = "";
     const int64_t big = INT64_C(1) << 52;
     int ok = json_string(o, "model", 32, &model);
     if (ok && !gc_model_parse(model, &c->model.kind))
@@ -283,7 +294,21 @@ static gc_status parse_config(const char *path, const char *json, gc_train_confi
                  "64, 192, 768 or 2048");
     if (ok && cJSON_GetObjectItemCaseSensitive(o, "fid_weights"))
         ok = json_string(o, "fid_weights", sizeof c->fid_weights, &fid_weights);
+    /* Absent in checkpoints of unconditional runs (and of older gancl). */
+    ok = ok && json_opt_int(o, "classes", 0, GC_MAX_CLASSES, 0, &classes);
+    if (ok && classes == 1) {
+        char expected[64];
+        snprintf(expected, sizeof expected, "0 or an integer in [2, %d]", GC_MAX_CLASSES);
+        ok = bad(cJSON_GetObjectItemCaseSensitive(o, "classes"), "classes", expected);
+    }
+    if (ok && cJSON_GetObjectItemCaseSensitive(o, "labels"))
+        ok = json_string(o, "labels", sizeof c->labels, &labels);
+    if (ok && cJSON_GetObjectItemCaseSensitive(o, "fid_classifier"))
+        ok = json_string(o, "fid_classifier", sizeof c->fid_classifier, &fid_classifier);
     if (ok) {
+        c->model.classes = (int)classes;
+        strcpy(c->labels, labels);
+        strcpy(c->fid_classifier, fid_classifier);
         c->model.latent = (int)latent, c->model.g_width = (int)gw, c->model.d_width = (int)dw;
         c->model.channels = (int)ch, c->model.height = (int)h, c->model.width = (int)w;
         c->batch = (int)batch;
@@ -298,21 +323,30 @@ static gc_status parse_config(const char *path, const char *json, gc_train_confi
 }
 
 /* The first layer of G (dense: latent -> g_width x H/4 x W/4) and of D
- * (a k x k convolution: channels -> d_width) must be in the file with the
+ * (a k x k convolution: channels -> d_width), and a conditional model's
+ * class tables, must be in the file with the
  * sizes the config implies, so the configuration's sizes are backed by
  * bytes that are really there before any model is built from them. */
 static gc_status check_config_tensors(const gc_st_file *f, const gc_train_config *c)
 {
     const gc_gan_config *m = &c->model;
     int k = m->kind == GC_MODEL_SEED ? 3 : 4;
+    int64_t g_out = (int64_t)m->g_width * (m->height / 4) * (m->width / 4);
+    /* A conditional model's class tables can dwarf those layers (up to
+     * GC_MAX_CLASSES rows): G's first layer's embedding (classes, its
+     * outputs), D's dense head's projection (classes, its inputs). */
+    const char *d_table = m->kind == GC_MODEL_SEED ? "D.4.class_embed" : "D.5.class_embed";
+    int64_t d_in = (int64_t)2 * m->d_width * (m->height / 4) * (m->width / 4);
     struct {
         const char *name;
         int64_t numel;
-    } want[2] = {
-        {"G.0.weight", (int64_t)m->latent * m->g_width * (m->height / 4) * (m->width / 4)},
+    } want[4] = {
+        {"G.0.weight", (int64_t)m->latent * g_out},
         {"D.0.weight", (int64_t)m->d_width * m->channels * k * k},
+        {"G.0.class_embed", (int64_t)m->classes * g_out},
+        {d_table, (int64_t)m->classes * d_in},
     };
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < (m->classes ? 4 : 2); i++) {
         const gc_st_tensor *t = gc_st_find(f, want[i].name);
         if (!t)
             return gc_error(GC_ERR_FORMAT, "%s: tensor %s is missing", gc_st_path(f), want[i].name);
@@ -327,11 +361,28 @@ static gc_status check_config_tensors(const gc_st_file *f, const gc_train_config
 
 /* ---- saving ------------------------------------------------------------------- */
 
+/* ["name", ...]: what `gancl export` names its class folders after. */
+static char *class_names_json(char *const *names, int k)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (int i = 0; a && i < k; i++) {
+        cJSON *v = cJSON_CreateString(names[i]);
+        if (!v || !cJSON_AddItemToArray(a, v)) {
+            cJSON_Delete(v);
+            cJSON_Delete(a);
+            return NULL;
+        }
+    }
+    char *text = a ? cJSON_PrintUnformatted(a) : NULL;
+    cJSON_Delete(a);
+    return text;
+}
+
 gc_status gc_trainer_save(const gc_trainer *tr, const char *path)
 {
     host_seq hg = {0}, hd = {0};
     entries *e = calloc(1, sizeof *e);
-    char *json = NULL;
+    char *json = NULL, *names = NULL;
     gc_status s = e ? GC_OK : gc_error(GC_ERR_NOMEM, "out of host memory for a checkpoint");
     if (s == GC_OK) s = host_alloc(&tr->gan.g, &hg);
     if (s == GC_OK) s = host_alloc(&tr->gan.d, &hd);
@@ -353,10 +404,17 @@ gc_status gc_trainer_save(const gc_trainer *tr, const char *path)
             {"format", CKPT_FORMAT}, {"config", json},       {"step", v[0]},
             {"epoch", v[1]},         {"epoch_step", v[2]},   {"noise_seed", v[3]},
             {"noise_offset", v[4]},  {"shuffle_seed", v[5]}, {"shuffle_counter", v[6]},
-            {"fixed_seed", v[7]}};
-        s = gc_st_write(path, e->t, e->n, meta, (int)(sizeof meta / sizeof meta[0]));
+            {"fixed_seed", v[7]},    {"class_names", NULL}};
+        int nmeta = (int)(sizeof meta / sizeof meta[0]) - 1;
+        if (tr->class_names && tr->cfg.model.classes > 0) {
+            if (!(names = class_names_json(tr->class_names, tr->cfg.model.classes)))
+                s = gc_error(GC_ERR_NOMEM, "out of memory writing the class names");
+            meta[nmeta++].value = names;
+        }
+        if (s == GC_OK) s = gc_st_write(path, e->t, e->n, meta, nmeta);
     }
     cJSON_free(json);
+    cJSON_free(names);
     host_free(&hg);
     host_free(&hd);
     free(e);

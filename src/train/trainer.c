@@ -94,14 +94,39 @@ static gc_status check_config(const gc_train_config *c, int64_t n, int h, int w)
     return GC_OK;
 }
 
+/* A conditional model needs labels, and each of them in range. */
+static gc_status check_labels(const gc_train_config *c, const int32_t *labels, int64_t n)
+{
+    int k = c->model.classes;
+    if (k > 0 && !labels)
+        return gc_error(GC_ERR_ARG, "a conditional model of %d classes needs the images' labels",
+                        k);
+    if (k == 0 && labels)
+        return gc_error(GC_ERR_ARG, "labels given for an unconditional model");
+    for (int64_t i = 0; labels && i < n; i++)
+        if (labels[i] < 0 || labels[i] >= k)
+            return gc_error(GC_ERR_ARG, "label %d of image %lld is outside [0, %d)",
+                            (int)labels[i], (long long)i, k);
+    return GC_OK;
+}
+
 gc_status gc_trainer_init(gc_trainer *tr, gc_backend *be, const gc_train_config *cfg,
                           const uint8_t *images, int64_t n, int h, int w)
 {
+    return gc_trainer_init_labelled(tr, be, cfg, images, NULL, n, h, w);
+}
+
+gc_status gc_trainer_init_labelled(gc_trainer *tr, gc_backend *be, const gc_train_config *cfg,
+                                   const uint8_t *images, const int32_t *labels, int64_t n, int h,
+                                   int w)
+{
     memset(tr, 0, sizeof *tr);
     GC_TRY(check_config(cfg, n, h, w));
+    GC_TRY(check_labels(cfg, labels, n));
     tr->cfg = *cfg;
     tr->be = be;
     tr->images = images;
+    tr->labels = labels;
     tr->n_images = n;
     tr->steps_per_epoch = n / cfg->batch;
     tr->checked_step = tr->clean_step = tr->flag_base = -1;
@@ -112,7 +137,8 @@ gc_status gc_trainer_init(gc_trainer *tr, gc_backend *be, const gc_train_config 
     int64_t b = cfg->batch, pix = (int64_t)h * w, latent = cfg->model.latent;
     tr->perm = malloc((size_t)n * sizeof *tr->perm);
     tr->host_batch = malloc((size_t)(b * pix) * sizeof(float));
-    if (!tr->perm || !tr->host_batch) {
+    tr->host_labels = malloc((size_t)b * sizeof(float));
+    if (!tr->perm || !tr->host_batch || !tr->host_labels) {
         gc_trainer_free(tr);
         return gc_error(GC_ERR_NOMEM, "out of host memory for %lld images", (long long)n);
     }
@@ -149,8 +175,10 @@ void gc_trainer_free(gc_trainer *tr)
     tr->work = NULL;
     free(tr->perm);
     free(tr->host_batch);
+    free(tr->host_labels);
     tr->perm = NULL;
     tr->host_batch = NULL;
+    tr->host_labels = NULL;
 }
 
 static gc_tensor slot(const gc_trainer *tr, int k)
@@ -256,7 +284,15 @@ static gc_status upload_batch(gc_trainer *tr)
         for (int64_t k = 0; k < pix; k++)
             dst[k] = lo + scale * (float)src[k];
     }
-    return gc_tensor_write(&tr->x_real, tr->host_batch);
+    GC_TRY(gc_tensor_write(&tr->x_real, tr->host_batch));
+    if (!tr->labels) return GC_OK;
+    /* G draws the real batch's classes: both networks get the same labels. */
+    for (int64_t i = 0; i < tr->cfg.batch; i++)
+        tr->host_labels[i] = (float)tr->labels[tr->perm[first + i]];
+    gc_tensor yg = gc_seq_labels(&tr->gan.g, tr->cfg.batch);
+    gc_tensor yd = gc_seq_labels(&tr->gan.d, tr->cfg.batch);
+    GC_TRY(gc_tensor_write(&yg, tr->host_labels));
+    return gc_tensor_write(&yd, tr->host_labels);
 }
 
 gc_status gc_trainer_step(gc_trainer *tr)
@@ -360,5 +396,13 @@ gc_status gc_trainer_check(gc_trainer *tr)
 gc_status gc_trainer_sample_fixed(gc_trainer *tr, int n, float *out)
 {
     gc_rng rng = {.seed = tr->st.fixed_seed, .offset = 0};
-    return gc_gan_sample(&tr->gan, &rng, n, out);
+    int k = tr->cfg.model.classes;
+    if (!k) return gc_gan_sample(&tr->gan, &rng, n, out);
+    int32_t *labels = malloc((size_t)n * sizeof *labels);
+    if (!labels) return gc_error(GC_ERR_NOMEM, "out of host memory for %d labels", n);
+    for (int i = 0; i < n; i++)
+        labels[i] = (int32_t)((int64_t)i * k / n);
+    gc_status s = gc_gan_sample_classes(&tr->gan, &rng, n, labels, out);
+    free(labels);
+    return s;
 }
