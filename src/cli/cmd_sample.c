@@ -16,20 +16,22 @@
 
 static void help(FILE *f)
 {
-    fprintf(f,
-            "usage: gancl [--device N|cpu] sample --checkpoint FILE [--n N] [--seed S] --out PATH\n"
-            "\n"
-            "Generates N images (default 64) with the generator of a training checkpoint,\n"
-            "in evaluation mode (BatchNorm uses its running statistics).  The noise comes\n"
-            "from --seed; by default the run's fixed sample noise, so the first 64 images\n"
-            "match the run's sample grids.\n"
-            "\n"
-            "  --out FILE.png       one grid of all images\n"
-            "  --out DIR/           one PNG per image (000000.png, ...); an existing folder\n"
-            "                       works without the slash\n"
-            "  --out FILE.idx[.gz]  an IDX file of unsigned bytes (N x H x W), the format of\n"
-            "                       --data: a synthetic data set\n"
-            "  --device N|cpu       as the global option\n");
+    fprintf(f, "usage: gancl [--device N|cpu] sample --checkpoint FILE [--n N] [--seed S]\n"
+               "                                     [--class K] --out PATH\n"
+               "\n"
+               "Generates N images (default 64) with the generator of a training checkpoint,\n"
+               "in evaluation mode (BatchNorm uses its running statistics).  The noise comes\n"
+               "from --seed; by default the run's fixed sample noise, so the first 64 images\n"
+               "match the run's sample grids.  A conditional model's images cycle through\n"
+               "its classes (0, 1, ..., K-1, 0, ...) unless --class K picks one.\n"
+               "\n"
+               "  --out FILE.png       one grid of all images\n"
+               "  --out DIR/           one PNG per image (000000.png, ...); an existing folder\n"
+               "                       works without the slash\n"
+               "  --out FILE.idx[.gz]  an IDX file of unsigned bytes (N x H x W), the format of\n"
+               "                       --data: a synthetic data set\n"
+               "  --class K            only class K (0 <= K < classes) of a conditional model\n"
+               "  --device N|cpu       as the global option\n");
 }
 
 static int ends_with(const char *s, const char *tail)
@@ -81,9 +83,10 @@ int gc_sample_args_parse(int argc, char **argv, gc_sample_args *a)
                                          {"seed", required_argument, 0, 's'},
                                          {"out", required_argument, 0, 'o'},
                                          {"device", required_argument, 0, 'd'},
+                                         {"class", required_argument, 0, 'k'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    *a = (gc_sample_args){.n = 64, .seed = -1};
+    *a = (gc_sample_args){.n = 64, .seed = -1, .cls = -1};
     int opt;
     optind = 0;
     opterr = 0;
@@ -106,6 +109,10 @@ int gc_sample_args_parse(int argc, char **argv, gc_sample_args *a)
         case 'd':
             if (!gc_cli_check_device("--device", optarg)) return 2;
             a->device = optarg;
+            break;
+        case 'k':
+            /* Whether K is below the model's classes needs the checkpoint. */
+            if (!gc_cli_parse_int("--class", optarg, 0, GC_MAX_CLASSES - 1, &a->cls)) return 2;
             break;
         case 'h': help(stdout); return GC_CLI_DONE;
         default: return gc_cli_bad_option("sample", opts, opt, argc, argv);
@@ -139,6 +146,15 @@ int gc_cmd_sample(gc_cli *cli, int argc, char **argv)
     gc_train_config cfg;
     gc_status s = gc_checkpoint_config(ckpt, &cfg);
     if (s != GC_OK) return gc_cli_fail(s);
+    int classes = cfg.model.classes;
+    if (a.cls >= 0 && !classes)
+        return gc_cli_usage_error("sample: %s is not conditional: --class needs a model trained "
+                                  "with --conditional",
+                                  ckpt);
+    if (a.cls >= classes)
+        return gc_cli_usage_error("sample: --class %lld is out of range [0, %d] (%s has %d "
+                                  "classes)",
+                                  a.cls, classes - 1, ckpt, classes);
     if (kind != GC_SAMPLE_GRID && cfg.model.channels != 1)
         return gc_cli_usage_error("sample: %d-channel images can only be written as a grid",
                                   cfg.model.channels);
@@ -148,9 +164,12 @@ int gc_cmd_sample(gc_cli *cli, int argc, char **argv)
     gc_gan gan;
     int64_t per = (int64_t)cfg.model.channels * cfg.model.height * cfg.model.width;
     float *img = malloc((size_t)(n * per) * sizeof(float));
+    int32_t *labels = a.cls >= 0 ? malloc(sizeof(int32_t) * (size_t)n) : NULL;
+    for (long long i = 0; labels && i < n; i++)
+        labels[i] = (int32_t)a.cls;
     uint64_t fixed_seed = 0;
     int max_batch = n < 256 ? (n < 2 ? 2 : (int)n) : 256;
-    if (!img) {
+    if (!img || (a.cls >= 0 && !labels)) {
         rc = gc_cli_fail(gc_error(GC_ERR_NOMEM, "out of memory for %lld images", n));
     } else if ((s = gc_gan_init(&gan, be, &cfg.model, max_batch)) != GC_OK) {
         rc = gc_cli_fail(s);
@@ -158,15 +177,20 @@ int gc_cmd_sample(gc_cli *cli, int argc, char **argv)
         gc_rng rng = {0};
         if ((s = gc_checkpoint_load_gan(ckpt, &gan, &fixed_seed)) == GC_OK) {
             rng.seed = seed >= 0 ? (uint64_t)seed : fixed_seed;
-            s = gc_gan_sample(&gan, &rng, (int)n, img);
+            /* Without labels a conditional model cycles through its classes. */
+            s = gc_gan_sample_classes(&gan, &rng, (int)n, labels, img);
         }
         if (s == GC_OK) s = write_images(kind, out, img, (int)n, &cfg.model);
         if (s != GC_OK) rc = gc_cli_fail(s);
         gc_gan_free(&gan);
     }
-    if (!rc)
+    if (!rc && a.cls >= 0)
+        printf("wrote %lld images of class %lld (%s, %dx%d) to %s\n", n, a.cls,
+               gc_model_name(cfg.model.kind), cfg.model.height, cfg.model.width, out);
+    else if (!rc)
         printf("wrote %lld images (%s, %dx%d) to %s\n", n, gc_model_name(cfg.model.kind),
                cfg.model.height, cfg.model.width, out);
+    free(labels);
     free(img);
     gc_backend_free(be);
     return rc;

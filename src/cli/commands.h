@@ -24,6 +24,12 @@ int gc_cmd_list_devices(gc_cli *cli, int argc, char **argv);
 int gc_cmd_bench(gc_cli *cli, int argc, char **argv);
 int gc_cmd_train(gc_cli *cli, int argc, char **argv);
 int gc_cmd_sample(gc_cli *cli, int argc, char **argv);
+/* `gancl export` (src/cli/cmd_export.c): a labelled synthetic data set. */
+int gc_cmd_export(gc_cli *cli, int argc, char **argv);
+/* `gancl classify train|eval` (src/cli/cmd_classify.c). */
+int gc_cmd_classify(gc_cli *cli, int argc, char **argv);
+/* `gancl augment-eval` (src/cli/cmd_augment.c). */
+int gc_cmd_augment_eval(gc_cli *cli, int argc, char **argv);
 
 /* `gancl bench train` (src/cli/bench_train.c), called by gc_cmd_bench. */
 int gc_cmd_bench_train(gc_cli *cli, int argc, char **argv);

@@ -17,6 +17,11 @@ void gc_global_usage(FILE *f)
             "  list-devices [--json]   every OpenCL platform and device, plus 'cpu'\n"
             "  train [OPTIONS]         train a DCGAN (default: Fashion-MNIST)\n"
             "  sample [OPTIONS]        generate images from a checkpoint\n"
+            "  export [OPTIONS]        a labelled synthetic data set from a conditional GAN\n"
+            "  classify train|eval     a small image classifier (for augment-eval and\n"
+            "                          classifier FID)\n"
+            "  augment-eval [OPTIONS]  does synthetic data help a classifier? (small real\n"
+            "                          subset, + synthetic, full set; test accuracy)\n"
             "  fid A B [OPTIONS]       Frechet Inception Distance (pytorch-fid's) of two\n"
             "                          image sets, statistics files or checkpoints\n"
             "  fid-stats A --out F     save the FID statistics of an image set\n"
@@ -32,8 +37,9 @@ void gc_global_usage(FILE *f)
             "`gancl COMMAND --help` describes a command's options.\n");
 }
 
-static const char *const commands[] = {"list-devices", "bench",     "train", "sample",
-                                       "fid",          "fid-stats", "tune"};
+static const char *const commands[] = {"list-devices", "bench",    "train",        "sample",
+                                       "export",       "classify", "augment-eval", "fid",
+                                       "fid-stats",    "tune"};
 
 int gc_global_args_parse(int argc, char **argv, gc_cli *cli, int *cmd)
 {

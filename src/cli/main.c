@@ -19,6 +19,9 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "bench")) return gc_cmd_bench(&cli, cargc, cargv);
     if (!strcmp(cmd, "train")) return gc_cmd_train(&cli, cargc, cargv);
     if (!strcmp(cmd, "sample")) return gc_cmd_sample(&cli, cargc, cargv);
+    if (!strcmp(cmd, "export")) return gc_cmd_export(&cli, cargc, cargv);
+    if (!strcmp(cmd, "classify")) return gc_cmd_classify(&cli, cargc, cargv);
+    if (!strcmp(cmd, "augment-eval")) return gc_cmd_augment_eval(&cli, cargc, cargv);
     if (!strcmp(cmd, "fid")) return gc_cmd_fid(&cli, cargc, cargv);
     if (!strcmp(cmd, "fid-stats")) return gc_cmd_fid_stats(&cli, cargc, cargv);
     if (!strcmp(cmd, "tune")) return gc_cmd_tune(&cli, cargc, cargv);

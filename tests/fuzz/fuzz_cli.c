@@ -39,13 +39,17 @@ static const char *const tokens[] = {
     /* sample, fid, tune */
     "--checkpoint", "--n", "--weights", "--dims", "x.png", "x/", "x.idx.gz", "/", "--quick",
     "--dry-run", "--reset",
+    /* sample --class, export */
+    "export", "--class", "--per-class", "--format", "idx", "png", "x-prefix",
+    /* classify */
+    "classify", "eval", "--classifier", "--test", "--test-labels", "--limit-per-class", "--labels",
     /* values on the edges */
     "-1", "1e309", "nan", "inf", "64x", "0x10", "9223372036854775808", "2048", "1", "", "--lr=1e-3",
     "--help=1", "--json=1", "--out="};
 #define N_TOKENS (sizeof tokens / sizeof tokens[0])
 
-static const char *const commands[] = {"list-devices", "train",     "sample",
-                                       "fid",          "fid-stats", "tune"};
+static const char *const commands[] = {"list-devices", "train", "sample", "fid",
+                                       "fid-stats",    "tune",  "export", "classify"};
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
 static FILE *null_out;
@@ -122,7 +126,7 @@ static int run_parser(int which, int argc, char **argv, int *cmd_index, char **e
             check_in_argv(a.checkpoint, argc, copy);
             check_in_argv(a.out, argc, copy);
             check_in_argv(a.device, argc, copy);
-            if (!a.checkpoint || !a.out || a.n < 1) abort();
+            if (!a.checkpoint || !a.out || a.n < 1 || a.cls < -1) abort();
         }
         break;
     }
@@ -137,6 +141,30 @@ static int run_parser(int which, int argc, char **argv, int *cmd_index, char **e
             check_in_argv(a.out, argc, copy);
             check_in_argv(a.weights, argc, copy);
             check_in_argv(a.device, argc, copy);
+        }
+        break;
+    }
+    case 6: {
+        gc_export_args a;
+        rc = gc_export_args_parse(argc, copy, &a);
+        if (!rc) {
+            check_in_argv(a.checkpoint, argc, copy);
+            check_in_argv(a.out, argc, copy);
+            check_in_argv(a.device, argc, copy);
+            if (!a.checkpoint || !a.out || a.per_class < 1 || a.batch < 1) abort();
+        }
+        break;
+    }
+    case 7: {
+        gc_classify_args a;
+        rc = gc_classify_args_parse(argc, copy, &a);
+        if (!rc) {
+            const char *s[] = {a.data, a.labels,     a.test,  a.test_labels,
+                               a.out,  a.classifier, a.device};
+            for (size_t k = 0; k < sizeof s / sizeof s[0]; k++)
+                check_in_argv(s[k], argc, copy);
+            if (a.eval ? !a.classifier : !a.out) abort();
+            if (a.batch < 1 || a.epochs < 1 || !(a.lr > 0) || a.limit_per_class < 0) abort();
         }
         break;
     }
