@@ -1,6 +1,7 @@
-/* tests/test_plot.c - line plots: a valid PNG of the documented size, not
- * blank, with the series drawn in their colours; degenerate inputs (empty,
- * NaN, one point, constant, huge values) still give a plot. */
+/* tests/test_plot.c - line plots and bar charts: a valid PNG of the
+ * documented size, not blank, with the series and bars drawn in their
+ * colours where they belong; degenerate inputs (empty, NaN, one point,
+ * constant, huge values) still give a plot. */
 #include <cairo.h>
 #include <dirent.h>
 #include <dlfcn.h>
@@ -139,6 +140,90 @@ START_TEST(degenerate_inputs)
 }
 END_TEST
 
+/* Reads path as RGB (checking the size); free() the pixels. */
+static uint8_t *pixels(const char *path)
+{
+    png_image img;
+    memset(&img, 0, sizeof img);
+    img.version = PNG_IMAGE_VERSION;
+    ck_assert_msg(png_image_begin_read_from_file(&img, path), "%s: %s", path, img.message);
+    ck_assert_int_eq(img.width, GC_PLOT_WIDTH);
+    ck_assert_int_eq(img.height, GC_PLOT_HEIGHT);
+    img.format = PNG_FORMAT_RGB;
+    uint8_t *px = malloc(PNG_IMAGE_SIZE(img));
+    ck_assert_msg(png_image_finish_read(&img, NULL, px, 0, NULL), "%s", img.message);
+    return px;
+}
+
+/* Rows of column x whose pixel is close to (r, g, b). */
+static int column_run(const uint8_t *px, int x, int r, int g, int b)
+{
+    int n = 0;
+    for (int y = 0; y < GC_PLOT_HEIGHT; y++)
+        n += close_to(px + 3 * ((size_t)y * GC_PLOT_WIDTH + x), r, g, b);
+    return n;
+}
+
+/* Three bars of random heights in their palette colours, at the slot
+ * centres the layout promises (the plot area between the margins, split
+ * evenly), taller bars covering more rows in proportion; the error bars
+ * are dark strokes above the bars. */
+START_TEST(bar_chart)
+{
+    static const int colour[3][3] = {{31, 119, 180}, {255, 127, 14}, {44, 160, 44}};
+    const char *labels[3] = {"1% real", "1% + synthetic", "100% real"};
+    double values[3], errors[3];
+    for (int i = 0; i < 3; i++) {
+        values[i] = 0.2 + 0.7 * gt_uniform();
+        errors[i] = 0.01 + 0.02 * gt_uniform();
+    }
+    const char *p = tpath("bars.png");
+    GT_OK(gc_plot_bars(p, "Test accuracy", "accuracy", labels, values, errors, 3));
+    stats st = examine(p);
+    ck_assert_msg(st.distinct >= 20, "only %d distinct colours", st.distinct);
+    uint8_t *px = pixels(p);
+    /* The plot area: 84 px on the left, 24 on the right (plot.c's margins). */
+    const double x0 = 84, pw = GC_PLOT_WIDTH - 84 - 24, slot = pw / 3;
+    int rows[3];
+    for (int i = 0; i < 3; i++) {
+        /* a quarter of the way into the bar: away from the error bar */
+        int x = (int)(x0 + slot * (i + 0.5) - slot * 0.6 / 4);
+        rows[i] = column_run(px, x, colour[i][0], colour[i][1], colour[i][2]);
+        ck_assert_msg(rows[i] > 20, "bar %d: %d pixels of its colour", i, rows[i]);
+        for (int k = 0; k < 3; k++)
+            if (k != i)
+                ck_assert_int_eq(column_run(px, x, colour[k][0], colour[k][1], colour[k][2]), 0);
+        /* Between two bars, no bar colour. */
+        int gap = (int)(x0 + slot * i + 3);
+        ck_assert_int_eq(column_run(px, gap, colour[i][0], colour[i][1], colour[i][2]), 0);
+    }
+    /* Heights in proportion to the values (the axis starts at 0): within
+     * two pixels of rounding per bar. */
+    for (int i = 1; i < 3; i++) {
+        double want = values[i] / values[0] * rows[0];
+        ck_assert_msg(fabs(rows[i] - want) <= 2 + 2 * values[i] / values[0],
+                      "bar %d: %d rows, expected %.1f from bar 0's %d", i, rows[i], want, rows[0]);
+    }
+    free(px);
+
+    /* Without error bars, with a negative value, a NaN and an empty chart. */
+    double mixed[4] = {1.5, -0.5, NAN, 3};
+    const char *four[4] = {"a", "b", NULL, "a much longer label than the slot can hold at 13 px"};
+    GT_OK(gc_plot_bars(p, NULL, NULL, four, mixed, NULL, 4));
+    px = pixels(p);
+    const double s4 = pw / 4;
+    ck_assert(column_run(px, (int)(x0 + s4 * 0.5), 31, 119, 180) > 20);
+    ck_assert(column_run(px, (int)(x0 + s4 * 1.5), 255, 127, 14) > 5);
+    ck_assert_int_eq(column_run(px, (int)(x0 + s4 * 2.5), 44, 160, 44), 0);
+    free(px);
+    GT_OK(gc_plot_bars(p, "empty", "y", NULL, NULL, NULL, 0));
+    st = examine(p);
+    ck_assert(st.nonwhite > 0.005);
+    ck_assert_int_eq(gc_plot_bars(p, "t", "y", labels, NULL, NULL, 3), GC_ERR_ARG);
+    ck_assert_int_eq(gc_plot_bars(p, "t", "y", labels, values, NULL, -1), GC_ERR_ARG);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("plot");
@@ -146,6 +231,7 @@ static Suite *suite(void)
     tcase_add_checked_fixture(tc, gt_tmp_setup, gt_tmp_teardown);
     tcase_add_test(tc, loss_plot);
     tcase_add_test(tc, degenerate_inputs);
+    tcase_add_test(tc, bar_chart);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -4,7 +4,8 @@
  * evaluations; `gancl train --fid-every` writes fid.csv and fid.png, trains
  * to the same weights as without FID, keeps the history across --resume,
  * reuses the cache across runs, goes on with one notice when there are no
- * weights, and refuses bad flags with exit 2.
+ * weights, and refuses bad flags with exit 2; with cfg.fid_classifier, the
+ * same evaluator on a classifier's features.
  *
  * Inception runs at 64 dims (the stem only) with random weights written
  * here, on the CPU reference backend, to keep the test cheap. */
@@ -17,6 +18,7 @@
 #include <unistd.h>
 #include <utime.h>
 
+#include "gancl/classifier.h"
 #include "gancl/fid.h"
 #include "gancl/io.h"
 #include "gancl/train.h"
@@ -171,6 +173,8 @@ START_TEST(test_evaluator)
     ck_assert_msg(!strncmp(cache, want, strlen(want)) && strstr(cache, "-64.safetensors"),
                   "cache file %s", cache);
     ck_assert_str_eq(gc_train_fid_weights(f), weights_path);
+    ck_assert_int_eq(gc_train_fid_dims(f), 64);
+    ck_assert_str_eq(gc_train_fid_extractor(f), "inception");
 
     int64_t n;
     float *before = snapshot(&tr, &n);
@@ -220,6 +224,119 @@ START_TEST(test_evaluator)
                      GC_ERR_IO);
     ck_assert_ptr_null(f);
     ck_assert_msg(strstr(gc_last_error(), absent), "%s", gc_last_error());
+    gc_trainer_free(&tr);
+}
+END_TEST
+
+/* A classifier's features instead of Inception's (cfg.fid_classifier):
+ * the weights argument ignored, the same FID as from the parts, a cache of
+ * its own keyed by the classifier file too, and a classifier of another
+ * image size refused.  Its weights are random: the features need not mean
+ * anything for the plumbing. */
+static void write_classifier(const char *path, int h, int w, uint64_t seed)
+{
+    gc_classifier c;
+    gc_classifier_config cc = gc_classifier_default_config(3, 1, h, w);
+    GT_OK(gc_classifier_init(&c, gt_cpu(), &cc, 4));
+    GT_OK(gc_classifier_init_params(&c, seed));
+    GT_OK(gc_classifier_save(&c, path, NULL));
+    gc_classifier_free(&c);
+}
+
+START_TEST(test_evaluator_classifier)
+{
+    setup();
+    use_cache("cache-clf");
+    gc_backend *be = gt_cpu();
+    char clf[160], absent[160];
+    snprintf(clf, sizeof clf, "%s/clf-%dx%d.safetensors", tmp_dir, H, W);
+    snprintf(absent, sizeof absent, "%s/no-inception.safetensors", tmp_dir);
+    write_classifier(clf, H, W, gt_seed());
+    gc_train_config cfg = tiny_config();
+    snprintf(cfg.fid_classifier, sizeof cfg.fid_classifier, "%s", clf);
+    gc_trainer tr;
+    GT_OK(gc_trainer_init(&tr, be, &cfg, images, N_IMAGES, H, W));
+    GT_OK(gc_trainer_step(&tr));
+    const int batch = 2;
+
+    gc_train_fid *f;
+    GT_OK(gc_train_fid_init(&tr, absent, data_path, 64, batch, NULL, NULL, &f));
+    ck_assert_int_eq(gc_train_fid_from_cache(f), 0);
+    ck_assert_str_eq(gc_train_fid_weights(f), clf);
+    ck_assert_int_eq(gc_train_fid_dims(f), 128);
+    char cache[512];
+    snprintf(cache, sizeof cache, "%s", gc_train_fid_cache_file(f));
+    ck_assert_msg(strstr(cache, "/cache-clf/gancl/fid-stats/") &&
+                      strstr(cache, "-classifier-128.safetensors"),
+                  "cache file %s", cache);
+    gc_fid_stats cached;
+    GT_OK(gc_fid_stats_load(cache, &cached, NULL));
+    char tag[GC_FID_EXTRACTOR_MAX];
+    GT_OK(gc_fid_classifier_tag(clf, tag, sizeof tag));
+    ck_assert_str_eq(cached.extractor, tag);
+    ck_assert_str_eq(gc_train_fid_extractor(f), tag);
+    gc_fid_stats_free(&cached);
+    double fid;
+    GT_OK(gc_train_fid_eval(f, &tr, FID_N, NULL, NULL, &fid));
+    gc_train_fid_free(f);
+
+    /* From the parts: the classifier's statistics of the data and of the
+     * rounded samples of the documented stream. */
+    gc_fid_classifier *fc;
+    GT_OK(gc_fid_classifier_load(be, clf, batch, &fc));
+    const gc_feature_extractor *fx = gc_fid_classifier_extractor(fc);
+    bytes_src real = {images, H * W};
+    gc_image_source rs = {N_IMAGES, 1, H, W, read_bytes, &real};
+    gc_fid_stats a, b;
+    GT_OK(gc_fid_compute_stats_fx(fx, &rs, 0, NULL, NULL, &a));
+    float lo, hi, x[FID_N * H * W];
+    uint8_t q[FID_N * H * W];
+    gc_gan_pixel_range(tr.cfg.model.kind, &lo, &hi);
+    gc_rng rng = {gc_train_fid_seed(&tr), 0};
+    for (int done = 0; done < FID_N; done += batch) {
+        int n = FID_N - done < batch ? FID_N - done : batch;
+        GT_OK(gc_gan_sample(&tr.gan, &rng, n, x + done * H * W));
+    }
+    for (int i = 0; i < FID_N * H * W; i++) {
+        float v = (x[i] - lo) / (hi - lo) * 255.0f;
+        q[i] = (uint8_t)(v <= 0 ? 0 : v >= 255 ? 255 : lrintf(v));
+    }
+    bytes_src fake = {q, H * W};
+    gc_image_source fs = {FID_N, 1, H, W, read_bytes, &fake};
+    GT_OK(gc_fid_compute_stats_fx(fx, &fs, 0, NULL, NULL, &b));
+    double ref;
+    GT_OK(gc_fid(&a, &b, &ref));
+    ck_assert_msg(isfinite(fid) && fid > 0 && fabs(fid - ref) <= 1e-9 * ref,
+                  "classifier FID %.12g, from the parts %.12g", fid, ref);
+    gc_fid_stats_free(&a);
+    gc_fid_stats_free(&b);
+    gc_fid_classifier_free(fc);
+
+    /* Again: from the cache.  A rewritten classifier file: recomputed, in
+     * another cache file. */
+    GT_OK(gc_train_fid_init(&tr, absent, data_path, 64, batch, NULL, NULL, &f));
+    ck_assert_int_eq(gc_train_fid_from_cache(f), 1);
+    ck_assert_str_eq(gc_train_fid_cache_file(f), cache);
+    gc_train_fid_free(f);
+    struct utimbuf t = {.actime = 1000000000, .modtime = 1000000000};
+    ck_assert_int_eq(utime(clf, &t), 0);
+    GT_OK(gc_train_fid_init(&tr, absent, data_path, 64, batch, NULL, NULL, &f));
+    ck_assert_int_eq(gc_train_fid_from_cache(f), 0);
+    ck_assert_str_ne(gc_train_fid_cache_file(f), cache);
+    gc_train_fid_free(f);
+
+    /* A classifier of other images. */
+    char other[160], want[400];
+    snprintf(other, sizeof other, "%s/clf-12x12.safetensors", tmp_dir);
+    write_classifier(other, 12, 12, gt_seed());
+    snprintf(tr.cfg.fid_classifier, sizeof tr.cfg.fid_classifier, "%s", other);
+    f = (gc_train_fid *)1;
+    ck_assert_int_eq(gc_train_fid_init(&tr, absent, data_path, 64, batch, NULL, NULL, &f),
+                     GC_ERR_ARG);
+    ck_assert_ptr_null(f);
+    snprintf(want, sizeof want, "%s: the classifier takes 1x12x12 images, the model makes 1x%dx%d",
+             other, H, W);
+    ck_assert_str_eq(gc_last_error(), want);
     gc_trainer_free(&tr);
 }
 END_TEST
@@ -546,6 +663,7 @@ int main(void)
     tcase_add_test(tc, test_fid_log);
     tcase_add_test(tc, test_checkpoint_config);
     tcase_add_test(tc, test_evaluator);
+    tcase_add_test(tc, test_evaluator_classifier);
     tcase_add_test(tc, test_cli_fid);
     tcase_add_test(tc, test_cli_no_weights);
     tcase_add_test(tc, test_cli_flags);

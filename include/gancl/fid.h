@@ -120,11 +120,18 @@ gc_status gc_inception_features(gc_inception *net, const float *images, int n, i
 
 /* ---- statistics ------------------------------------------------------------ */
 
+/* The longest feature-extractor tag, with its terminating NUL. */
+#define GC_FID_EXTRACTOR_MAX 96
+
 typedef struct gc_fid_stats {
     int dims;
     int64_t count; /* samples behind the statistics */
     double *mu;    /* dims, malloc'ed */
     double *sigma; /* dims x dims, row-major, symmetric, malloc'ed */
+    /* Which features these are (gc_feature_extractor.name): "inception",
+     * "classifier:<hash>", or "" when unknown (statistics built by hand).
+     * gc_fid refuses two statistics with different non-empty tags. */
+    char extractor[GC_FID_EXTRACTOR_MAX];
 } gc_fid_stats;
 
 void gc_fid_stats_free(gc_fid_stats *s);
@@ -140,12 +147,15 @@ gc_status gc_fid_accum_stats(const gc_fid_accum *a, gc_fid_stats *out);
 void gc_fid_accum_free(gc_fid_accum *a);
 
 /* Writes "mu" (dims) and "sigma" (dims x dims), both F64, with metadata
- * gancl_fid_stats=1, dims, count and, when non-NULL, source (a free-form
- * description of where the images came from). */
+ * gancl_fid_stats=1, dims, count, extractor (s->extractor; "inception"
+ * when empty) and, when non-NULL, source (a free-form description of where
+ * the images came from). */
 gc_status gc_fid_stats_save(const char *path, const gc_fid_stats *s, const char *source);
 /* Reads such a file (F32 tensors are accepted too); GC_ERR_FORMAT names
  * what is wrong (a safetensors file without "mu" is "not FID statistics").  *source (if
- * non-NULL) receives a malloc'ed copy of the source metadata or NULL. */
+ * non-NULL) receives a malloc'ed copy of the source metadata or NULL.
+ * out->extractor is the file's "extractor" metadata, "inception" when it
+ * has none (files written before classifier FID existed). */
 gc_status gc_fid_stats_load(const char *path, gc_fid_stats *out, char **source);
 
 /* ---- images in, statistics out ---------------------------------------------- */
@@ -163,6 +173,55 @@ typedef struct gc_image_source {
 /* Called after each batch with the images done so far and the total. */
 typedef void (*gc_fid_progress_fn)(void *ctx, int64_t done, int64_t total);
 
+/* ---- feature extractors ------------------------------------------------------
+ *
+ * What turns images into the feature vectors behind the statistics:
+ * Inception (any image size, gray or RGB) or a trained gancl classifier's
+ * penultimate layer (only images of its own size and channels).  FIDs of
+ * different extractors are different quantities: a classifier FID is not
+ * comparable with an Inception FID, nor with another classifier's. */
+typedef struct gc_feature_extractor {
+    /* The tag recorded in statistics: "inception", or "classifier:" and 16
+     * hex digits (a hash of the classifier file's bytes). */
+    char name[GC_FID_EXTRACTOR_MAX];
+    int dims;      /* features per image */
+    int max_batch; /* images per features() call, at most */
+    int c, h, w;   /* the image size it requires; 0, 0, 0: any */
+    /* n (1 <= n <= max_batch) host images in [0, 1], NCHW (n, c, h, w), to
+     * n x dims host floats. */
+    gc_status (*features)(void *ctx, const float *images, int n, int c, int h, int w, float *out);
+    void *ctx;
+} gc_feature_extractor;
+
+/* Inception as an extractor (borrowed: net must outlive it). */
+void gc_inception_extractor(gc_inception *net, gc_feature_extractor *out);
+
+/* A classifier file of `gancl classify train` as an extractor: loads it on
+ * be for batches of up to max_batch; GC_ERR_IO/GC_ERR_FORMAT naming the
+ * file when it cannot be read or is not a classifier.  The extractor's
+ * features() fails with GC_ERR_ARG ("FILE: the classifier takes 1x28x28
+ * images, got 3x64x64") for images of another size. */
+typedef struct gc_fid_classifier gc_fid_classifier;
+gc_status gc_fid_classifier_load(gc_backend *be, const char *path, int max_batch,
+                                 gc_fid_classifier **out);
+const gc_feature_extractor *gc_fid_classifier_extractor(const gc_fid_classifier *fc);
+void gc_fid_classifier_free(gc_fid_classifier *fc);
+/* The tag of a classifier file ("classifier:<16 hex digits>") without
+ * building the network: for comparing with the tag of saved statistics. */
+gc_status gc_fid_classifier_tag(const char *path, char *out, size_t n);
+/* An in-memory classifier (borrowed) as an extractor named `name`
+ * ("classifier" when NULL). */
+struct gc_classifier;
+void gc_fid_extractor_from_classifier(struct gc_classifier *c, const char *name,
+                                      gc_feature_extractor *out);
+
+/* gc_fid_compute_stats with any extractor: the images of src must be of
+ * the size the extractor requires (GC_ERR_ARG otherwise); out->extractor
+ * is fx->name. */
+gc_status gc_fid_compute_stats_fx(const gc_feature_extractor *fx, const gc_image_source *src,
+                                  int64_t limit, gc_fid_progress_fn progress, void *progress_ctx,
+                                  gc_fid_stats *out);
+
 /* Statistics of the first `limit` images of src (all of them when limit is
  * 0), in batches of gc_inception_max_batch(net).  Warns (once, on stderr)
  * when fewer than GC_FID_MIN_SAMPLES images are used. */
@@ -171,7 +230,8 @@ gc_status gc_fid_compute_stats(gc_inception *net, const gc_image_source *src, in
 
 /* ---- the distance ------------------------------------------------------------- */
 
-/* FID of two statistics of the same dims.  tr sqrtm(S1 S2) is the sum of the
+/* FID of two statistics of the same dims and extractor (two different
+ * non-empty extractor tags fail with GC_ERR_ARG).  tr sqrtm(S1 S2) is the sum of the
  * square roots of the eigenvalues of L^T S2 L, where S1 = L L^T (pivoted
  * Cholesky, LAPACKE_dpstrf: valid for singular S1 too) -- the eigenvalues
  * of sqrt(S1) S2 sqrt(S1), from LAPACKE_dsyevd, tiny negative ones clipped
@@ -219,6 +279,11 @@ void gc_fid_monitor_set_progress(gc_fid_monitor *m, gc_fid_progress_fn fn, void 
 gc_status gc_fid_monitor_eval(gc_fid_monitor *m, const gc_image_source *fake, int64_t n,
                               double *fid);
 const gc_fid_stats *gc_fid_monitor_real_stats(const gc_fid_monitor *m);
+/* The same with any extractor (borrowed: it must outlive the monitor);
+ * the cache is used only when its extractor tag is fx->name. */
+gc_status gc_fid_monitor_init_fx(const gc_feature_extractor *fx, const gc_image_source *real,
+                                 const char *cache_path, const char *source_id,
+                                 gc_fid_monitor **out);
 void gc_fid_monitor_free(gc_fid_monitor *m);
 
 #ifdef __cplusplus

@@ -188,6 +188,16 @@ typedef struct gc_plot_series {
 gc_status gc_plot_lines(const char *path, const char *title, const char *xlabel, const char *ylabel,
                         const gc_plot_series *series, int count);
 
+/* A bar chart of the same size and style: n bars (labels under them, each
+ * its own colour from the same palette as gc_plot_lines' series, in order),
+ * from 0 to values[i], with error bars of +-errors[i] when errors is non-NULL
+ * (an error that is NaN or <= 0 draws none), the value written above each
+ * bar.  A NaN or infinite value draws no bar ("n/a"); n = 0 gives an empty
+ * chart saying "no data". */
+gc_status gc_plot_bars(const char *path, const char *title, const char *ylabel,
+                       const char *const *labels, const double *values, const double *errors,
+                       int n);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,5 +1,10 @@
 /* src/cli/cmd_fid.c - `gancl fid A B` and `gancl fid-stats A --out FILE`.
  *
+ * The features are Inception's (pytorch-fid's FID) or, with --classifier,
+ * a trained gancl classifier's penultimate layer: a "classifier FID" for
+ * small images, not comparable with Inception's.  Statistics files record
+ * which (metadata "extractor") and are never mixed.
+ *
  * An input is one of
  *   - an IDX image file (raw or gzip), all of its images, gray;
  *   - a folder of PNG images (*.png, sorted by name, as pytorch-fid lists
@@ -44,6 +49,7 @@ typedef struct input {
     int gan_ready;
     gc_rng rng;
     float lo, hi, *scratch;
+    int png_c; /* channels PNGs are read with: 3, or the classifier's */
 } input;
 
 typedef gc_fid_args options;
@@ -67,7 +73,7 @@ static gc_status read_png(void *ctx, int64_t first, int n, float *out)
     for (int k = 0; k < n; k++) {
         const char *path = in->files[first + k];
         gc_image img;
-        GC_TRY(gc_png_read(path, 3, &img));
+        GC_TRY(gc_png_read(path, in->png_c, &img));
         if (img.w != in->src.w || img.h != in->src.h) {
             gc_status s = gc_error(GC_ERR_FORMAT,
                                    "%s: %dx%d, but %s is %dx%d: the images of a folder must "
@@ -76,11 +82,12 @@ static gc_status read_png(void *ctx, int64_t first, int n, float *out)
             gc_image_free(&img);
             return s;
         }
-        /* Interleaved RGB to planar. */
-        float *o = out + (int64_t)k * 3 * per;
+        /* Interleaved to planar. */
+        const int nc = in->png_c;
+        float *o = out + (int64_t)k * nc * per;
         for (int64_t p = 0; p < per; p++)
-            for (int c = 0; c < 3; c++)
-                o[c * per + p] = (float)img.data[p * 3 + c] / 255.0f;
+            for (int c = 0; c < nc; c++)
+                o[c * per + p] = (float)img.data[p * nc + c] / 255.0f;
         gc_image_free(&img);
     }
     return GC_OK;
@@ -127,7 +134,7 @@ static gc_status check_png_files(input *in)
     for (int i = 0; i < in->n_files; i++) {
         char *path = in->files[i];
         gc_image img;
-        if (gc_png_read(path, 3, &img) != GC_OK) {
+        if (gc_png_read(path, in->png_c, &img) != GC_OK) {
             if (!bad) snprintf(first_err, sizeof first_err, "%s", gc_last_error());
             if (bad < SHOWN) shown[bad] = path + dir_len;
             bad++;
@@ -164,7 +171,7 @@ static gc_status check_png_files(input *in)
     for (int i = kept; i < in->n_files; i++)
         free(in->files[i]);
     in->n_files = kept;
-    in->src = (gc_image_source){kept, 3, h, w, read_png, in};
+    in->src = (gc_image_source){kept, in->png_c, h, w, read_png, in};
     return GC_OK;
 }
 
@@ -231,11 +238,14 @@ static gc_status open_checkpoint(input *in, gc_backend *be, const options *o)
     return GC_OK;
 }
 
-/* Works out what path is and opens it (checkpoints need the backend). */
-static gc_status open_input(input *in, const char *path, gc_backend *be, const options *o)
+/* Works out what path is and opens it (checkpoints need the backend);
+ * PNGs are read with png_c channels. */
+static gc_status open_input(input *in, const char *path, gc_backend *be, const options *o,
+                            int png_c)
 {
     memset(in, 0, sizeof *in);
     in->path = path;
+    in->png_c = png_c;
     if (gc_fs_is_dir(path)) {
         in->kind = IN_PNG;
         return open_png_folder(in);
@@ -328,17 +338,22 @@ static void usage_fid(FILE *f)
 {
     fprintf(f, "usage: gancl [--device N|cpu] fid A B [--weights FILE] [--dims 2048] [--batch 50]\n"
                "                                [--n 10000] [--seed 1] [--json]\n"
+               "                                [--extractor inception|classifier]\n"
+               "                                [--classifier FILE]\n"
                "       gancl [--device N|cpu] fid-stats A --out STATS.safetensors [same options]\n"
                "\n"
                "Frechet Inception Distance between two image sets, equal to pytorch-fid's\n"
                "(its Inception-v3 weights, 299x299 bilinear resize, pool3 features, FID with\n"
-               "a true matrix square root).  A and B are each\n"
+               "a true matrix square root); or, with --classifier, the same distance on the\n"
+               "penultimate features of a classifier from `gancl classify train` (no\n"
+               "Inception weights needed).  A and B are each\n"
                "  an IDX image file (.gz or raw)    all of its images\n"
                "  a folder of .png images          all of them, as RGB; they must have one\n"
                "                                   size (else an error names the first that\n"
                "                                   differs); unreadable files are skipped\n"
                "                                   with a warning\n"
-               "  FID statistics from fid-stats    no network needed\n"
+               "  FID statistics from fid-stats    no network needed; they record their\n"
+               "                                   features, which must match\n"
                "  a gancl training checkpoint      --n images from its generator, quantised\n"
                "                                   to 8 bits as `gancl sample` saves them\n"
                "\n"
@@ -348,7 +363,13 @@ static void usage_fid(FILE *f)
                "                   tools/convert_fid_weights.py (README, 'FID weights')\n"
                "  --dims D         64, 192, 768 or 2048 (pool3, the default): pytorch-fid's\n"
                "                   feature layers; FIDs of different dims are not comparable\n"
-               "  --batch B        images per pass through Inception (default 50); batches\n"
+               "  --extractor E    inception (the default) or classifier (needs --classifier)\n"
+               "  --classifier FILE  use this classifier's features (implies --extractor\n"
+               "                   classifier): images must have its size and channels (PNGs\n"
+               "                   are read with its channels); the result is a classifier\n"
+               "                   FID, comparable only with FIDs of the same classifier file,\n"
+               "                   never with Inception FID\n"
+               "  --batch B        images per pass through the network (default 50); batches\n"
                "                   too big for the device are split automatically\n"
                "  --n N            images generated from a checkpoint (default 10000); for a\n"
                "                   data set, use only its first N images (default all)\n"
@@ -362,12 +383,18 @@ static void usage_fid(FILE *f)
 
 int gc_fid_args_parse(int argc, char **argv, int stats_cmd, gc_fid_args *o)
 {
-    static const struct option opts[] = {
-        {"weights", required_argument, 0, 'w'}, {"dims", required_argument, 0, 'D'},
-        {"batch", required_argument, 0, 'b'},   {"device", required_argument, 0, 'd'},
-        {"n", required_argument, 0, 'n'},       {"seed", required_argument, 0, 's'},
-        {"json", no_argument, 0, 'j'},          {"out", required_argument, 0, 'o'},
-        {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
+    static const struct option opts[] = {{"weights", required_argument, 0, 'w'},
+                                         {"dims", required_argument, 0, 'D'},
+                                         {"batch", required_argument, 0, 'b'},
+                                         {"device", required_argument, 0, 'd'},
+                                         {"n", required_argument, 0, 'n'},
+                                         {"seed", required_argument, 0, 's'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {"out", required_argument, 0, 'o'},
+                                         {"extractor", required_argument, 0, 'e'},
+                                         {"classifier", required_argument, 0, 'c'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     const char *cmd = stats_cmd ? "fid-stats" : "fid";
     *o = (gc_fid_args){.dims = GC_FID_DEFAULT_DIMS,
                        .batch = GC_FID_DEFAULT_BATCH,
@@ -409,6 +436,20 @@ int gc_fid_args_parse(int argc, char **argv, int stats_cmd, gc_fid_args *o)
             if (!gc_cli_parse_int("--seed", optarg, 0, INT64_MAX, &v)) return 2;
             o->seed = v;
             break;
+        case 'e':
+            if (!strcmp(optarg, "inception"))
+                o->use_classifier = 0;
+            else if (!strcmp(optarg, "classifier"))
+                o->use_classifier = 1;
+            else
+                return gc_cli_usage_error("--extractor: '%s' is not inception or classifier",
+                                          optarg);
+            o->extractor_given = 1;
+            break;
+        case 'c':
+            if (!gc_cli_check_path("--classifier", optarg, GC_CLI_PATH_MAX)) return 2;
+            o->classifier = optarg;
+            break;
         case 'j': o->json = 1; break;
         case 'o':
             if (!gc_cli_check_path("--out", optarg, GC_CLI_PATH_MAX)) return 2;
@@ -426,6 +467,18 @@ int gc_fid_args_parse(int argc, char **argv, int stats_cmd, gc_fid_args *o)
         o->pos[i] = argv[optind + i];
         if (!*o->pos[i]) return gc_cli_usage_error("%s: input %d is an empty path", cmd, i + 1);
     }
+    if (o->classifier && o->extractor_given && !o->use_classifier)
+        return gc_cli_usage_error("--classifier: --extractor inception uses Inception, not a "
+                                  "classifier");
+    if (o->classifier) o->use_classifier = 1;
+    if (o->use_classifier && !o->classifier)
+        return gc_cli_usage_error("--extractor classifier needs --classifier FILE");
+    if (o->use_classifier && o->weights)
+        return gc_cli_usage_error("--weights: Inception's weights; --classifier uses the "
+                                  "classifier's features");
+    if (o->use_classifier && o->dims_given)
+        return gc_cli_usage_error("--dims: Inception's feature layers; a classifier has its own "
+                                  "feature size");
     if (stats_cmd && !o->out) return gc_cli_usage_error("fid-stats: --out FILE is required");
     if (!stats_cmd && o->out) return gc_cli_usage_error("fid: --out belongs to fid-stats");
     if (stats_cmd && o->json) return gc_cli_usage_error("fid-stats: --json belongs to fid");
@@ -434,30 +487,84 @@ int gc_fid_args_parse(int argc, char **argv, int stats_cmd, gc_fid_args *o)
     return 0;
 }
 
-/* Statistics of every input that is not already statistics. */
-static gc_status compute_all(input *ins, int count, const options *o, gc_backend *be,
-                             char *weights_used, size_t wn)
+/* Statistics files record their features: they must be those in use (the
+ * classifier's, or Inception's when --extractor inception is given), or,
+ * with no extractor named, agree with each other and be Inception's when
+ * images are to be compared with them. */
+static gc_status check_stats_tags(const input *ins, int count, const options *o,
+                                  const gc_feature_extractor *clf)
 {
-    int dims = o->dims;
+    const char *want = clf ? clf->name : o->extractor_given ? "inception" : NULL;
+    int images = 0;
+    const input *first = NULL;
+    for (int i = 0; i < count; i++)
+        images += ins[i].kind != IN_STATS;
+    for (int i = 0; i < count; i++) {
+        const input *in = &ins[i];
+        if (in->kind != IN_STATS) continue;
+        const char *tag = in->stats.extractor;
+        if (want && strcmp(tag, want))
+            return gc_error(GC_ERR_ARG, "%s: statistics of %s features, but this FID uses %s%s%s%s",
+                            in->path, tag, want, clf ? " (" : "", clf ? o->classifier : "",
+                            clf ? ")" : "");
+        if (!want && images && strcmp(tag, "inception"))
+            return gc_error(GC_ERR_ARG,
+                            "%s: statistics of %s features; give the classifier that made them "
+                            "(--classifier FILE) to compare images with them",
+                            in->path, tag);
+        if (first && strcmp(tag, first->stats.extractor))
+            return gc_error(GC_ERR_ARG,
+                            "%s holds statistics of %s features and %s of %s features: FIDs of "
+                            "different feature extractors cannot be compared",
+                            first->path, first->stats.extractor, in->path, tag);
+        first = in;
+    }
+    return GC_OK;
+}
+
+/* A classifier takes images of its own size only. */
+static gc_status check_image_sizes(const input *ins, int count, const options *o,
+                                   const gc_feature_extractor *clf)
+{
+    for (int i = 0; clf && i < count; i++) {
+        const gc_image_source *src = &ins[i].src;
+        if (ins[i].kind == IN_STATS || (src->c == clf->c && src->h == clf->h && src->w == clf->w))
+            continue;
+        return gc_error(GC_ERR_ARG, "%s: the classifier takes %dx%dx%d images, %s has %dx%dx%d",
+                        o->classifier, clf->c, clf->h, clf->w, ins[i].path, src->c, src->h, src->w);
+    }
+    return GC_OK;
+}
+
+/* Statistics of every input that is not already statistics, with the
+ * classifier's features when clf is set, else Inception's. */
+static gc_status compute_all(input *ins, int count, const options *o, gc_backend *be,
+                             const gc_feature_extractor *clf, char *weights_used, size_t wn)
+{
+    int dims = clf ? clf->dims : o->dims;
     for (int i = 0; i < count; i++)
         if (ins[i].kind == IN_STATS) {
-            if (!o->dims_given) dims = ins[i].stats.dims;
+            if (!o->dims_given && !clf) dims = ins[i].stats.dims;
             if (ins[i].stats.dims != dims)
-                return gc_error(GC_ERR_ARG, "%s: statistics of %d dims, but --dims is %d%s",
-                                ins[i].path, ins[i].stats.dims, dims,
-                                o->dims_given ? "" : " (taken from the other input)");
+                return gc_error(GC_ERR_ARG, "%s: statistics of %d dims, but %s %d%s", ins[i].path,
+                                ins[i].stats.dims,
+                                clf ? "the classifier's features have" : "--dims is", dims,
+                                o->dims_given || clf ? "" : " (taken from the other input)");
         }
     gc_inception *net = NULL;
+    gc_feature_extractor fx;
+    if (clf) fx = *clf;
     for (int i = 0; i < count; i++) {
         input *in = &ins[i];
         if (in->kind == IN_STATS) continue;
-        if (!net) {
+        if (!clf && !net) {
             GC_TRY(gc_fid_weights_path(o->weights, weights_used, wn));
             GC_TRY(gc_inception_load(be, weights_used, dims, o->batch, &net));
+            gc_inception_extractor(net, &fx);
         }
         int64_t limit = in->kind == IN_CHECKPOINT ? o->n : o->n_given ? o->n : 0;
         progress p = {in->path, gc_cli_now(), isatty(STDERR_FILENO)};
-        gc_status s = gc_fid_compute_stats(net, &in->src, limit, show_progress, &p, &in->stats);
+        gc_status s = gc_fid_compute_stats_fx(&fx, &in->src, limit, show_progress, &p, &in->stats);
         if (s != GC_OK) {
             if (p.tty) fputc('\n', stderr);
             gc_inception_free(net);
@@ -498,26 +605,43 @@ static int run(gc_cli *cli, int argc, char **argv, int stats_cmd)
     memset(ins, 0, sizeof ins);
     char weights[1024] = "";
     gc_status s = GC_OK;
+    gc_fid_classifier *clf = NULL;
+    const gc_feature_extractor *cfx = NULL;
+    if (o.use_classifier) {
+        s = gc_fid_classifier_load(be, o.classifier, o.batch, &clf);
+        if (s == GC_OK) {
+            cfx = gc_fid_classifier_extractor(clf);
+            snprintf(weights, sizeof weights, "%s", o.classifier);
+        }
+    }
     int opened = 0;
     for (; opened < npos && s == GC_OK; opened++)
-        s = open_input(&ins[opened], pos[opened], be, &o);
+        s = open_input(&ins[opened], pos[opened], be, &o, cfx ? cfx->c : 3);
     if (s == GC_OK && stats_cmd && ins[0].kind == IN_STATS)
         s = gc_error(GC_ERR_ARG, "%s: already FID statistics", pos[0]);
-    if (s == GC_OK) s = compute_all(ins, npos, &o, be, weights, sizeof weights);
+    if (s == GC_OK) s = check_stats_tags(ins, npos, &o, cfx);
+    if (s == GC_OK) s = check_image_sizes(ins, npos, &o, cfx);
+    if (s == GC_OK) s = compute_all(ins, npos, &o, be, cfx, weights, sizeof weights);
+    /* Known once every input has statistics: with no flags, two statistics
+     * files of one classifier give a classifier FID too. */
+    const char *tag = s == GC_OK ? ins[0].stats.extractor : "";
+    const int is_clf = !strncmp(tag, "classifier", 10);
     if (s == GC_OK && stats_cmd) {
         char source[1200];
         snprintf(source, sizeof source, "%s:%s", kind_names[ins[0].kind], pos[0]);
         s = gc_fid_stats_save(o.out, &ins[0].stats, source);
         if (s == GC_OK)
-            printf("wrote FID statistics of %" PRId64 " images (%d dims) to %s\n",
-                   ins[0].stats.count, ins[0].stats.dims, o.out);
+            printf("wrote FID statistics of %" PRId64 " images (%d dims, %s features) to %s\n",
+                   ins[0].stats.count, ins[0].stats.dims, tag, o.out);
     } else if (s == GC_OK) {
         double fid;
         s = gc_fid(&ins[0].stats, &ins[1].stats, &fid);
         if (s == GC_OK && o.json) {
-            printf("{\"fid\": %.6f, \"dims\": %d, \"device\": ", fid, ins[0].stats.dims);
+            printf("{\"fid\": %.6f, \"dims\": %d, \"extractor\": ", fid, ins[0].stats.dims);
+            json_string(tag);
+            printf(", \"device\": ");
             json_string(gc_backend_name(be));
-            printf(", \"weights\": ");
+            printf(", \"%s\": ", is_clf ? "classifier" : "weights");
             json_string(weights);
             for (int i = 0; i < 2; i++) {
                 printf(", \"%s\": {\"path\": ", i ? "b" : "a");
@@ -526,6 +650,8 @@ static int run(gc_cli *cli, int argc, char **argv, int stats_cmd)
                        ins[i].stats.count);
             }
             printf("}\n");
+        } else if (s == GC_OK && is_clf) {
+            printf("classifier FID (not comparable with Inception FID): %.4f\n", fid);
         } else if (s == GC_OK) {
             printf("FID: %.4f\n", fid);
         }
@@ -533,6 +659,7 @@ static int run(gc_cli *cli, int argc, char **argv, int stats_cmd)
     if (s != GC_OK) rc = gc_cli_fail(s);
     for (int i = 0; i < opened; i++)
         close_input(&ins[i]);
+    gc_fid_classifier_free(clf);
     gc_backend_free(be);
     return rc;
 }

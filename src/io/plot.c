@@ -1,4 +1,5 @@
-/* src/io/plot.c - line plots (losses, FID over training) drawn with cairo.
+/* src/io/plot.c - line plots (losses, FID over training) and bar charts
+ * (augment-eval's accuracies) drawn with cairo.
  *
  * Rendered into an in-memory image surface, encoded to PNG in memory and
  * written atomically.  Ticks use the usual 1-2-2.5-5 x 10^k steps; points
@@ -149,6 +150,79 @@ static void draw_series(cairo_t *cr, const gc_plot_series *s, range xr, range yr
 #undef PY
 }
 
+/* Grid lines, ticks and tick labels along the x (axis 0) or y (axis 1) axis
+ * of the plot area (x0, y0, pw, ph). */
+static void axis_ticks(cairo_t *cr, range r, int axis, double x0, double y0, double pw, double ph)
+{
+    char label[64];
+    double step = nice_step(r.hi - r.lo, axis == 0 ? 8 : 6);
+    if (step <= 0) return;
+    double maxabs = fmax(fabs(r.lo), fabs(r.hi));
+    double first = ceil(r.lo / step - 1e-9) * step;
+    for (int i = 0; i < 40; i++) {
+        double v = first + i * step;
+        if (v > r.hi + step * 1e-9) break;
+        double t = (v - r.lo) / (r.hi - r.lo);
+        fmt_tick(label, sizeof label, v, step, maxabs);
+        cairo_set_source_rgb(cr, 0.9, 0.9, 0.9);
+        cairo_set_line_width(cr, 1);
+        if (axis == 0) {
+            double px = round(x0 + t * pw) + 0.5;
+            cairo_move_to(cr, px, y0);
+            cairo_line_to(cr, px, y0 + ph);
+            cairo_stroke(cr);
+            cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
+            cairo_move_to(cr, px, y0 + ph);
+            cairo_line_to(cr, px, y0 + ph + 5);
+            cairo_stroke(cr);
+            text_at(cr, label, px, y0 + ph + 9, 0.5, 0);
+        } else {
+            double py = round(y0 + ph - t * ph) + 0.5;
+            cairo_move_to(cr, x0, py);
+            cairo_line_to(cr, x0 + pw, py);
+            cairo_stroke(cr);
+            cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
+            cairo_move_to(cr, x0 - 5, py);
+            cairo_line_to(cr, x0, py);
+            cairo_stroke(cr);
+            text_at(cr, label, x0 - 9, py, 1, 0.5);
+        }
+    }
+}
+
+/* The frame around the plot area, the axis labels and the title. */
+static void frame_text(cairo_t *cr, const char *title, const char *xlabel, const char *ylabel,
+                       double x0, double y0, double pw, double ph)
+{
+    const double W = GC_PLOT_WIDTH, H = GC_PLOT_HEIGHT;
+    cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
+    cairo_set_line_width(cr, 1);
+    cairo_rectangle(cr, x0 + 0.5, y0 + 0.5, pw, ph);
+    cairo_stroke(cr);
+    cairo_set_font_size(cr, 13);
+    if (xlabel && *xlabel) text_at(cr, xlabel, x0 + pw / 2, H - 22, 0.5, 0);
+    if (ylabel && *ylabel) {
+        cairo_save(cr);
+        cairo_translate(cr, 18, y0 + ph / 2);
+        cairo_rotate(cr, -M_PI / 2);
+        text_at(cr, ylabel, 0, 0, 0.5, 0);
+        cairo_restore(cr);
+    }
+    if (title && *title) {
+        cairo_select_font_face(cr, FONT, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
+        cairo_set_font_size(cr, 16);
+        text_at(cr, title, W / 2, 16, 0.5, 0);
+        cairo_select_font_face(cr, FONT, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+    }
+}
+
+static void no_data(cairo_t *cr, double x0, double y0, double pw, double ph)
+{
+    cairo_set_font_size(cr, 14);
+    cairo_set_source_rgb(cr, 0.5, 0.5, 0.5);
+    text_at(cr, "no data", x0 + pw / 2, y0 + ph / 2, 0.5, 0.5);
+}
+
 static void draw(cairo_t *cr, const char *title, const char *xlabel, const char *ylabel,
                  const gc_plot_series *series, int count)
 {
@@ -179,70 +253,10 @@ static void draw(cairo_t *cr, const char *title, const char *xlabel, const char 
     cairo_select_font_face(cr, FONT, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
     cairo_set_font_size(cr, 12);
 
-    /* Grid lines and tick labels. */
-    char label[64];
-    for (int axis = 0; axis < 2; axis++) {
-        range r = axis == 0 ? xr : yr;
-        double step = nice_step(r.hi - r.lo, axis == 0 ? 8 : 6);
-        if (step <= 0) continue;
-        double maxabs = fmax(fabs(r.lo), fabs(r.hi));
-        double first = ceil(r.lo / step - 1e-9) * step;
-        for (int i = 0; i < 40; i++) {
-            double v = first + i * step;
-            if (v > r.hi + step * 1e-9) break;
-            double t = (v - r.lo) / (r.hi - r.lo);
-            fmt_tick(label, sizeof label, v, step, maxabs);
-            cairo_set_source_rgb(cr, 0.9, 0.9, 0.9);
-            cairo_set_line_width(cr, 1);
-            if (axis == 0) {
-                double px = round(x0 + t * pw) + 0.5;
-                cairo_move_to(cr, px, y0);
-                cairo_line_to(cr, px, y0 + ph);
-                cairo_stroke(cr);
-                cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
-                cairo_move_to(cr, px, y0 + ph);
-                cairo_line_to(cr, px, y0 + ph + 5);
-                cairo_stroke(cr);
-                text_at(cr, label, px, y0 + ph + 9, 0.5, 0);
-            } else {
-                double py = round(y0 + ph - t * ph) + 0.5;
-                cairo_move_to(cr, x0, py);
-                cairo_line_to(cr, x0 + pw, py);
-                cairo_stroke(cr);
-                cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
-                cairo_move_to(cr, x0 - 5, py);
-                cairo_line_to(cr, x0, py);
-                cairo_stroke(cr);
-                text_at(cr, label, x0 - 9, py, 1, 0.5);
-            }
-        }
-    }
-    cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
-    cairo_set_line_width(cr, 1);
-    cairo_rectangle(cr, x0 + 0.5, y0 + 0.5, pw, ph);
-    cairo_stroke(cr);
-
-    /* Labels and title. */
-    cairo_set_font_size(cr, 13);
-    if (xlabel && *xlabel) text_at(cr, xlabel, x0 + pw / 2, H - 22, 0.5, 0);
-    if (ylabel && *ylabel) {
-        cairo_save(cr);
-        cairo_translate(cr, 18, y0 + ph / 2);
-        cairo_rotate(cr, -M_PI / 2);
-        text_at(cr, ylabel, 0, 0, 0.5, 0);
-        cairo_restore(cr);
-    }
-    if (title && *title) {
-        cairo_select_font_face(cr, FONT, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
-        cairo_set_font_size(cr, 16);
-        text_at(cr, title, W / 2, 16, 0.5, 0);
-        cairo_select_font_face(cr, FONT, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
-    }
-    if (!any) {
-        cairo_set_font_size(cr, 14);
-        cairo_set_source_rgb(cr, 0.5, 0.5, 0.5);
-        text_at(cr, "no data", x0 + pw / 2, y0 + ph / 2, 0.5, 0.5);
-    }
+    axis_ticks(cr, xr, 0, x0, y0, pw, ph);
+    axis_ticks(cr, yr, 1, x0, y0, pw, ph);
+    frame_text(cr, title, xlabel, ylabel, x0, y0, pw, ph);
+    if (!any) no_data(cr, x0, y0, pw, ph);
 
     /* The series, clipped to the plot area. */
     cairo_save(cr);
@@ -315,14 +329,10 @@ static void draw(cairo_t *cr, const char *title, const char *xlabel, const char 
     }
 }
 
-gc_status gc_plot_lines(const char *path, const char *title, const char *xlabel, const char *ylabel,
-                        const gc_plot_series *series, int count)
+/* Renders draw_fn into an image surface and writes it to path as PNG,
+ * atomically. */
+static gc_status render(const char *path, void (*draw_fn)(cairo_t *, const void *), const void *arg)
 {
-    if (count < 0 || (count > 0 && !series))
-        return gc_error(GC_ERR_ARG, "%s: bad series list", path);
-    for (int k = 0; k < count; k++)
-        if (series[k].n < 0 || (series[k].n > 0 && (!series[k].x || !series[k].y)))
-            return gc_error(GC_ERR_ARG, "%s: series %d has no data pointers", path, k);
     cairo_surface_t *surf =
         cairo_image_surface_create(CAIRO_FORMAT_RGB24, GC_PLOT_WIDTH, GC_PLOT_HEIGHT);
     if (cairo_surface_status(surf) != CAIRO_STATUS_SUCCESS) {
@@ -330,7 +340,7 @@ gc_status gc_plot_lines(const char *path, const char *title, const char *xlabel,
         return gc_error(GC_ERR_NOMEM, "%s: cannot create a cairo surface", path);
     }
     cairo_t *cr = cairo_create(surf);
-    draw(cr, title, xlabel, ylabel, series, count);
+    draw_fn(cr, arg);
     cairo_status_t cs = cairo_status(cr);
     cairo_destroy(cr);
     png_buf buf = {0};
@@ -347,4 +357,152 @@ gc_status gc_plot_lines(const char *path, const char *title, const char *xlabel,
         s = gc_fs_write_atomic(path, buf.data, buf.n);
     free(buf.data);
     return s;
+}
+
+typedef struct lines_args {
+    const char *title, *xlabel, *ylabel;
+    const gc_plot_series *series;
+    int count;
+} lines_args;
+
+static void draw_lines(cairo_t *cr, const void *arg)
+{
+    const lines_args *a = arg;
+    draw(cr, a->title, a->xlabel, a->ylabel, a->series, a->count);
+}
+
+gc_status gc_plot_lines(const char *path, const char *title, const char *xlabel, const char *ylabel,
+                        const gc_plot_series *series, int count)
+{
+    if (count < 0 || (count > 0 && !series))
+        return gc_error(GC_ERR_ARG, "%s: bad series list", path);
+    for (int k = 0; k < count; k++)
+        if (series[k].n < 0 || (series[k].n > 0 && (!series[k].x || !series[k].y)))
+            return gc_error(GC_ERR_ARG, "%s: series %d has no data pointers", path, k);
+    lines_args a = {title, xlabel, ylabel, series, count};
+    return render(path, draw_lines, &a);
+}
+
+/* ---- bar charts ------------------------------------------------------------------- */
+
+typedef struct bars_args {
+    const char *title, *ylabel;
+    const char *const *labels;
+    const double *values, *errors;
+    int n;
+} bars_args;
+
+static double bar_error(const bars_args *a, int i)
+{
+    double e = a->errors ? a->errors[i] : 0;
+    return isfinite(e) && e > 0 ? e : 0;
+}
+
+/* Writes s centred at x below y, its font shrunk until it fits in width;
+ * baselines, not glyph tops, line up, so that "a" and "b" sit on one line. */
+static void text_fit(cairo_t *cr, const char *s, double x, double y, double width, double size)
+{
+    cairo_text_extents_t e;
+    for (;; size -= 1) {
+        cairo_set_font_size(cr, size);
+        cairo_text_extents(cr, s, &e);
+        if (e.width <= width || size <= 7) break;
+    }
+    cairo_font_extents_t f;
+    cairo_font_extents(cr, &f);
+    cairo_move_to(cr, x - e.x_bearing - e.width / 2, y + f.ascent);
+    cairo_show_text(cr, s);
+}
+
+static void draw_bars(cairo_t *cr, const void *arg)
+{
+    const bars_args *a = arg;
+    const double W = GC_PLOT_WIDTH, H = GC_PLOT_HEIGHT;
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_paint(cr);
+    /* Bars grow from 0, so 0 is always in range. */
+    double lo = 0, hi = 0;
+    int any = 0;
+    for (int i = 0; i < a->n; i++) {
+        double v = a->values[i], e = bar_error(a, i);
+        if (!isfinite(v)) continue;
+        any = 1;
+        lo = fmin(lo, v - e);
+        hi = fmax(hi, v + e);
+    }
+    range yr = fix_range(lo, hi, any);
+    /* Room above the tallest bar (and below the lowest) for its value. */
+    double pad = (yr.hi - yr.lo) * 0.1;
+    if (isfinite(yr.hi + pad) && isfinite(yr.lo - pad))
+        yr = (range){yr.lo < 0 ? yr.lo - pad : yr.lo, yr.hi > 0 ? yr.hi + pad : yr.hi};
+
+    const double x0 = MARGIN_L, y0 = MARGIN_T, pw = W - MARGIN_L - MARGIN_R,
+                 ph = H - MARGIN_T - MARGIN_B;
+    cairo_select_font_face(cr, FONT, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+    cairo_set_font_size(cr, 12);
+    axis_ticks(cr, yr, 1, x0, y0, pw, ph);
+    frame_text(cr, a->title, NULL, a->ylabel, x0, y0, pw, ph);
+    if (!any) no_data(cr, x0, y0, pw, ph);
+
+#define PY(v) (y0 + ph - ((v)-yr.lo) / (yr.hi - yr.lo) * ph)
+    const double slot = a->n > 0 ? pw / a->n : pw, bw = fmin(slot * 0.6, 160);
+    char text[64];
+    for (int i = 0; i < a->n; i++) {
+        const double cx = x0 + slot * (i + 0.5), v = a->values[i], e = bar_error(a, i);
+        const char *name = a->labels[i] ? a->labels[i] : "";
+        cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+        text_fit(cr, name, cx, y0 + ph + 9, slot - 6, 13);
+        cairo_set_font_size(cr, 12);
+        if (!isfinite(v)) {
+            cairo_set_source_rgb(cr, 0.5, 0.5, 0.5);
+            text_at(cr, "n/a", cx, y0 + ph - 8, 0.5, 1);
+            continue;
+        }
+        const double *c = palette[i % 10];
+        double top = PY(v), base = PY(0);
+        cairo_set_source_rgb(cr, c[0], c[1], c[2]);
+        cairo_rectangle(cr, cx - bw / 2, fmin(top, base), bw, fabs(base - top));
+        cairo_fill(cr);
+        if (e > 0) {
+            double y1 = PY(v + e), y2 = PY(v - e), cap = fmin(bw * 0.25, 12);
+            cairo_set_source_rgb(cr, 0.15, 0.15, 0.15);
+            cairo_set_line_width(cr, 1.5);
+            cairo_move_to(cr, cx, y1);
+            cairo_line_to(cr, cx, y2);
+            cairo_move_to(cr, cx - cap, y1);
+            cairo_line_to(cr, cx + cap, y1);
+            cairo_move_to(cr, cx - cap, y2);
+            cairo_line_to(cr, cx + cap, y2);
+            cairo_stroke(cr);
+        }
+        /* The value beyond the bar's end (and its error bar). */
+        if (e > 0)
+            snprintf(text, sizeof text, "%.4g \xc2\xb1 %.2g", v, e);
+        else
+            snprintf(text, sizeof text, "%.4g", v);
+        cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+        if (v >= 0)
+            text_at(cr, text, cx, PY(v + e) - 4, 0.5, 1);
+        else
+            text_at(cr, text, cx, PY(v - e) + 4, 0.5, 0);
+    }
+#undef PY
+    /* The zero line, over the bars' bases. */
+    if (any && yr.lo < 0) {
+        double z = round(y0 + ph - (0 - yr.lo) / (yr.hi - yr.lo) * ph) + 0.5;
+        cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
+        cairo_set_line_width(cr, 1);
+        cairo_move_to(cr, x0, z);
+        cairo_line_to(cr, x0 + pw, z);
+        cairo_stroke(cr);
+    }
+}
+
+gc_status gc_plot_bars(const char *path, const char *title, const char *ylabel,
+                       const char *const *labels, const double *values, const double *errors, int n)
+{
+    if (n < 0 || (n > 0 && (!labels || !values)))
+        return gc_error(GC_ERR_ARG, "%s: bad bar list", path);
+    bars_args a = {title, ylabel, labels, values, errors, n};
+    return render(path, draw_bars, &a);
 }

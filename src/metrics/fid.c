@@ -120,6 +120,12 @@ gc_status gc_fid(const gc_fid_stats *a, const gc_fid_stats *b, double *fid)
     if (a->dims != b->dims)
         return gc_error(GC_ERR_ARG, "FID: statistics of %d and %d dimensions cannot be compared",
                         a->dims, b->dims);
+    /* Both are covariances of 128 or 2048 numbers, but of different
+     * numbers: the distance between them would mean nothing. */
+    if (a->extractor[0] && b->extractor[0] && strcmp(a->extractor, b->extractor))
+        return gc_error(GC_ERR_ARG,
+                        "FID: statistics of %s features and of %s features cannot be compared",
+                        a->extractor, b->extractor);
     /* tr sqrtm(S1 S2) = tr sqrtm(S2 S1): factor the one of lower rank. */
     if (rank_bound(b) < rank_bound(a)) {
         const gc_fid_stats *t = a;

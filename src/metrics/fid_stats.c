@@ -1,6 +1,6 @@
 /* src/metrics/fid_stats.c - feature statistics: a streaming mean and
  * covariance in double, their safetensors files, and a data set's
- * statistics through Inception.
+ * statistics through a feature extractor (Inception or a classifier).
  *
  * The accumulator subtracts a shift (the first sample) before summing
  * outer products, so features with a large mean lose nothing to
@@ -208,11 +208,12 @@ gc_status gc_fid_stats_save(const char *path, const gc_fid_stats *s, const char 
          .shape = {s->dims, s->dims},
          .data = s->sigma},
     };
-    gc_st_kv meta[4] = {{"gancl_fid_stats", "1"},
+    gc_st_kv meta[5] = {{"gancl_fid_stats", "1"},
                         {"dims", dims},
                         {"count", count},
+                        {"extractor", s->extractor[0] ? s->extractor : "inception"},
                         {"source", source ? source : ""}};
-    return gc_st_write(path, t, 2, meta, 4);
+    return gc_st_write(path, t, 2, meta, 5);
 }
 
 /* Copies a tensor of F64 (or F32) values into a new double array. */
@@ -292,6 +293,14 @@ gc_status gc_fid_stats_load(const char *path, gc_fid_stats *out, char **source)
                      dims, d);
         goto done;
     }
+    /* Files from before classifier FID hold Inception's features. */
+    const char *ex = gc_st_metadata(f, "extractor");
+    if (ex && (!*ex || strlen(ex) >= sizeof out->extractor)) {
+        s = gc_error(GC_ERR_FORMAT, "%s: metadata \"extractor\" is %s", path,
+                     *ex ? "too long" : "empty");
+        goto done;
+    }
+    snprintf(out->extractor, sizeof out->extractor, "%s", ex ? ex : "inception");
     for (int64_t i = 0; i < d && s == GC_OK; i++)
         for (int64_t j = 0; j < i; j++)
             if (out->sigma[i * d + j] != out->sigma[j * d + i]) {
@@ -310,7 +319,23 @@ done:
     return s;
 }
 
-/* ---- a data set through Inception ---------------------------------------------------- */
+/* ---- a data set through a feature extractor ------------------------------------------ */
+
+static gc_status inception_features(void *ctx, const float *images, int n, int c, int h, int w,
+                                    float *out)
+{
+    return gc_inception_features(ctx, images, n, c, h, w, out);
+}
+
+void gc_inception_extractor(gc_inception *net, gc_feature_extractor *out)
+{
+    memset(out, 0, sizeof *out);
+    snprintf(out->name, sizeof out->name, "inception");
+    out->dims = gc_inception_dims(net);
+    out->max_batch = gc_inception_max_batch(net);
+    out->features = inception_features;
+    out->ctx = net;
+}
 
 typedef struct accum_job {
     gc_fid_accum *acc;
@@ -328,19 +353,34 @@ static void *accum_thread(void *arg)
 gc_status gc_fid_compute_stats(gc_inception *net, const gc_image_source *src, int64_t limit,
                                gc_fid_progress_fn progress, void *progress_ctx, gc_fid_stats *out)
 {
+    gc_feature_extractor fx;
+    gc_inception_extractor(net, &fx);
+    return gc_fid_compute_stats_fx(&fx, src, limit, progress, progress_ctx, out);
+}
+
+gc_status gc_fid_compute_stats_fx(const gc_feature_extractor *fx, const gc_image_source *src,
+                                  int64_t limit, gc_fid_progress_fn progress, void *progress_ctx,
+                                  gc_fid_stats *out)
+{
     memset(out, 0, sizeof *out);
+    if (fx->c && (src->c != fx->c || src->h != fx->h || src->w != fx->w))
+        return gc_error(GC_ERR_ARG, "%s takes %dx%dx%d images, these are %dx%dx%d", fx->name, fx->c,
+                        fx->h, fx->w, src->c, src->h, src->w);
     int64_t total = src->count;
     if (limit > 0 && (total < 0 || limit < total)) total = limit;
     if (total < 0) return gc_error(GC_ERR_ARG, "FID: an endless image source needs a sample count");
     if (total < 2)
         return gc_error(GC_ERR_ARG, "FID statistics need at least 2 images (got %" PRId64 ")",
                         total);
-    if (total < GC_FID_MIN_SAMPLES)
+    /* GC_FID_MIN_SAMPLES is Inception's rule of thumb; for other features
+     * only a rank-deficient covariance is worth a warning. */
+    int inception = !strncmp(fx->name, "inception", 9);
+    if ((inception && total < GC_FID_MIN_SAMPLES) || total <= fx->dims)
         GC_WARN("FID from %" PRId64 " images: fewer than %d%s; FID is biased upwards with "
                 "few samples (10000 is usual)",
                 total, GC_FID_MIN_SAMPLES,
-                total <= gc_inception_dims(net) ? ", so the covariance is rank-deficient" : "");
-    const int dims = gc_inception_dims(net), batch = gc_inception_max_batch(net);
+                total <= fx->dims ? ", so the covariance is rank-deficient" : "");
+    const int dims = fx->dims, batch = fx->max_batch;
     const int64_t per = (int64_t)src->c * src->h * src->w;
     /* Two feature buffers: batch k is accumulated on a thread while the
      * device works on batch k + 1 (and the host reads its images). */
@@ -356,7 +396,7 @@ gc_status gc_fid_compute_stats(gc_inception *net, const gc_image_source *src, in
         int n = total - done < batch ? (int)(total - done) : batch;
         float *f = feat + (size_t)cur * dims * batch;
         s = src->read(src->ctx, done, n, images);
-        if (s == GC_OK) s = gc_inception_features(net, images, n, src->c, src->h, src->w, f);
+        if (s == GC_OK) s = fx->features(fx->ctx, images, n, src->c, src->h, src->w, f);
         if (running) pthread_join(th, NULL);
         running = 0;
         if (s != GC_OK) break;
@@ -371,6 +411,7 @@ gc_status gc_fid_compute_stats(gc_inception *net, const gc_image_source *src, in
     }
     if (running) pthread_join(th, NULL);
     if (s == GC_OK) s = gc_fid_accum_stats(acc, out);
+    if (s == GC_OK) snprintf(out->extractor, sizeof out->extractor, "%s", fx->name);
     gc_fid_accum_free(acc);
     free(images);
     free(feat);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "gancl/io.h"
+#include "gancl/fid.h"
 #include "gancl/train.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -107,20 +108,29 @@ gc_status gc_fid_log_add(gc_fid_log *log, int64_t epoch, int64_t step, double fi
 gc_status gc_fid_log_plot(const gc_fid_log *log)
 {
     /* One line per feature dims: FIDs of different dims are not comparable
-     * (a resumed run may change --fid-dims). */
-    static const int all_dims[4] = {64, 192, 768, 2048};
-    gc_plot_series series[4];
-    char names[4][48];
+     * (a resumed run may change --fid-dims).  Dims other than Inception's
+     * are a classifier's. */
+    enum { MAX_LINES = 8 };
+    gc_plot_series series[MAX_LINES];
+    char names[MAX_LINES][48];
+    int seen[MAX_LINES];
     double *x = malloc(((size_t)log->n + 1) * 2 * sizeof(double));
     if (!x) return gc_error(GC_ERR_NOMEM, "out of memory for the FID plot");
     double *y = x + log->n + 1, *px = x, *py = y;
     int count = 0;
-    for (int k = 0; k < 4; k++) {
+    for (int64_t j = 0; j < log->n && count < MAX_LINES; j++) {
+        int dims = log->dims[j], known = 0;
+        for (int k = 0; k < count; k++)
+            known |= seen[k] == dims;
+        if (known) continue;
         int64_t m = 0;
         for (int64_t i = 0; i < log->n; i++)
-            if (log->dims[i] == all_dims[k]) px[m] = log->epoch[i], py[m] = log->fid[i], m++;
-        if (!m) continue;
-        snprintf(names[count], sizeof names[0], "FID (%d-d features)", all_dims[k]);
+            if (log->dims[i] == dims) px[m] = log->epoch[i], py[m] = log->fid[i], m++;
+        if (gc_inception_valid_dims(dims))
+            snprintf(names[count], sizeof names[0], "FID (%d-d features)", dims);
+        else
+            snprintf(names[count], sizeof names[0], "classifier FID (%d-d features)", dims);
+        seen[count] = dims;
         series[count] = (gc_plot_series){names[count], px, py, m};
         count++, px += m, py += m;
     }

@@ -1,6 +1,7 @@
-/* src/train/train_fid.c - FID during training: Inception on the training
- * backend, the training set's statistics cached per data file and dims,
- * and evaluations of G's samples from a noise stream of their own.
+/* src/train/train_fid.c - FID during training: Inception (or the
+ * classifier of cfg.fid_classifier) on the training backend, the training
+ * set's statistics cached per data file, feature extractor and dims, and
+ * evaluations of G's samples from a noise stream of their own.
  *
  * gc_fid_monitor does the same for any image source; the trainer keeps its
  * own loop so that an evaluation can be stopped by a signal between batches
@@ -21,7 +22,9 @@
 #include "util/log.h"
 
 struct gc_train_fid {
-    gc_inception *net;
+    gc_inception *net;       /* Inception, or */
+    gc_fid_classifier *clf;  /* the classifier of cfg.fid_classifier */
+    gc_feature_extractor fx; /* whichever of the two is in use */
     gc_fid_stats real;
     int batch, from_cache;
     char cache[PATH_MAX + 64];
@@ -53,23 +56,34 @@ static uint64_t fnv1a(const char *s)
     return h;
 }
 
+/* A file's real path, size and modification time, as text. */
+static gc_status file_id(const char *path, const char *what, char *out, size_t n)
+{
+    char real[PATH_MAX];
+    struct stat st;
+    if (!realpath(path, real) || stat(real, &st) != 0)
+        return gc_error(GC_ERR_IO, "%s: cannot stat %s for the FID cache", path, what);
+    snprintf(out, n, "%s size %lld mtime %lld.%09ld", real, (long long)st.st_size,
+             (long long)st.st_mtim.tv_sec, (long)st.st_mtim.tv_nsec);
+    return GC_OK;
+}
+
 /* The cache file and the description stored in it, from what identifies the
  * data: its real path, size and modification time, and the image count and
- * size the trainer took from it. */
-static gc_status cache_key(const gc_trainer *tr, const char *data_path, int dims, char *path,
-                           size_t pn, char *id, size_t idn)
+ * size the trainer took from it; with a classifier, the same for the
+ * classifier's file (Inception's weights are fixed by their name). */
+static gc_status cache_key(const gc_trainer *tr, const char *data_path, int dims,
+                           const char *classifier, char *path, size_t pn, char *id, size_t idn)
 {
-    char real[PATH_MAX], dir[PATH_MAX];
-    struct stat st;
-    if (!realpath(data_path, real) || stat(real, &st) != 0)
-        return gc_error(GC_ERR_IO, "%s: cannot stat the training data for the FID cache",
-                        data_path);
-    snprintf(id, idn, "gancl-train idx %s size %lld mtime %lld.%09ld images %lldx%dx%d dims %d",
-             real, (long long)st.st_size, (long long)st.st_mtim.tv_sec, (long)st.st_mtim.tv_nsec,
-             (long long)tr->n_images, tr->cfg.model.height, tr->cfg.model.width, dims);
+    char data[PATH_MAX + 96], clf[PATH_MAX + 96] = "", dir[PATH_MAX];
+    GC_TRY(file_id(data_path, "the training data", data, sizeof data));
+    if (classifier) GC_TRY(file_id(classifier, "the FID classifier", clf, sizeof clf));
+    snprintf(id, idn, "gancl-train idx %s images %lldx%dx%d dims %d%s%s", data,
+             (long long)tr->n_images, tr->cfg.model.height, tr->cfg.model.width, dims,
+             classifier ? " classifier " : "", clf);
     GC_TRY(gc_fs_cache_dir(dir, sizeof dir));
-    if ((size_t)snprintf(path, pn, "%s/fid-stats/%016" PRIx64 "-%d.safetensors", dir, fnv1a(id),
-                         dims) >= pn)
+    if ((size_t)snprintf(path, pn, "%s/fid-stats/%016" PRIx64 "-%s%d.safetensors", dir, fnv1a(id),
+                         classifier ? "classifier-" : "", dims) >= pn)
         return gc_error(GC_ERR_ARG, "%s: cache path too long", dir);
     char sub[PATH_MAX + 16];
     snprintf(sub, sizeof sub, "%s/fid-stats", dir);
@@ -85,7 +99,8 @@ static int load_cached(gc_train_fid *f, const char *id, int dims, int64_t count)
         GC_WARN("ignoring the FID statistics cache: %s", gc_last_error());
         return 0;
     }
-    int ok = f->real.dims == dims && f->real.count == count && src && !strcmp(src, id);
+    int ok = f->real.dims == dims && f->real.count == count && src && !strcmp(src, id) &&
+             !strcmp(f->real.extractor, f->fx.name);
     free(src);
     if (!ok) {
         /* A hash collision, or a file edited by hand. */
@@ -95,18 +110,42 @@ static int load_cached(gc_train_fid *f, const char *id, int dims, int64_t count)
     return ok;
 }
 
+/* The classifier of cfg.fid_classifier, which must take the model's images. */
+static gc_status load_classifier(gc_train_fid *f, const gc_trainer *tr, int batch)
+{
+    const char *path = tr->cfg.fid_classifier;
+    const gc_gan_config *m = &tr->cfg.model;
+    snprintf(f->weights, sizeof f->weights, "%s", path);
+    GC_TRY(gc_fid_classifier_load(tr->be, path, batch, &f->clf));
+    f->fx = *gc_fid_classifier_extractor(f->clf);
+    if (f->fx.c != m->channels || f->fx.h != m->height || f->fx.w != m->width)
+        return gc_error(GC_ERR_ARG,
+                        "%s: the classifier takes %dx%dx%d images, the model makes %dx%dx%d", path,
+                        f->fx.c, f->fx.h, f->fx.w, m->channels, m->height, m->width);
+    return GC_OK;
+}
+
 gc_status gc_train_fid_init(const gc_trainer *tr, const char *weights, const char *data_path,
                             int dims, int batch, gc_fid_progress_fn progress, void *progress_ctx,
                             gc_train_fid **out)
 {
     *out = NULL;
-    if (!gc_inception_valid_dims(dims))
+    const int use_clf = tr->cfg.fid_classifier[0] != 0;
+    if (!use_clf && !gc_inception_valid_dims(dims))
         return gc_error(GC_ERR_ARG, "FID: %d is not one of 64, 192, 768, 2048 dims", dims);
     if (batch <= 0) batch = GC_FID_DEFAULT_BATCH;
     gc_train_fid *f = calloc(1, sizeof *f);
     if (!f) return gc_error(GC_ERR_NOMEM, "FID: out of memory");
     f->batch = batch;
-    gc_status s = gc_fid_weights_path(weights, f->weights, sizeof f->weights);
+    gc_status s;
+    if (use_clf) {
+        s = load_classifier(f, tr, batch);
+    } else {
+        s = gc_fid_weights_path(weights, f->weights, sizeof f->weights);
+        if (s == GC_OK) s = gc_inception_load(tr->be, f->weights, dims, batch, &f->net);
+        if (s == GC_OK) gc_inception_extractor(f->net, &f->fx);
+    }
+    if (s == GC_OK) dims = f->fx.dims;
     const gc_gan_config *m = &tr->cfg.model;
     const size_t per = (size_t)m->channels * m->height * m->width;
     if (s == GC_OK) {
@@ -116,19 +155,21 @@ gc_status gc_train_fid_init(const gc_trainer *tr, const char *weights, const cha
         if (!f->raw || !f->images || !f->feat)
             s = gc_error(GC_ERR_NOMEM, "FID: out of memory for a batch");
     }
-    if (s == GC_OK) s = gc_inception_load(tr->be, f->weights, dims, batch, &f->net);
-    char id[PATH_MAX + 256] = "";
+    char id[2 * PATH_MAX + 512] = "";
     if (s == GC_OK && data_path)
-        s = cache_key(tr, data_path, dims, f->cache, sizeof f->cache, id, sizeof id);
+        s = cache_key(tr, data_path, dims, use_clf ? f->weights : NULL, f->cache, sizeof f->cache,
+                      id, sizeof id);
     if (s == GC_OK && data_path && load_cached(f, id, dims, tr->n_images)) {
         f->from_cache = 1;
         GC_DEBUG("FID: statistics of the training set from the cache %s", f->cache);
     } else if (s == GC_OK) {
         real_ctx rc = {tr};
         gc_image_source src = {tr->n_images, 1, m->height, m->width, read_real, &rc};
-        GC_INFO("FID: computing the statistics of the training set (%lld images, %d dims)%s%s",
-                (long long)tr->n_images, dims, data_path ? "; cached in " : "", f->cache);
-        s = gc_fid_compute_stats(f->net, &src, 0, progress, progress_ctx, &f->real);
+        GC_INFO("FID: computing the statistics of the training set (%lld images, %d %s "
+                "features)%s%s",
+                (long long)tr->n_images, dims, use_clf ? "classifier" : "Inception",
+                data_path ? "; cached in " : "", f->cache);
+        s = gc_fid_compute_stats_fx(&f->fx, &src, 0, progress, progress_ctx, &f->real);
         if (s == GC_OK && data_path) {
             gc_status w = gc_fid_stats_save(f->cache, &f->real, id);
             if (w != GC_OK) GC_WARN("could not cache the FID statistics: %s", gc_last_error());
@@ -153,7 +194,7 @@ gc_status gc_train_fid_eval(gc_train_fid *f, gc_trainer *tr, int64_t n,
     if (n < 2) return gc_error(GC_ERR_ARG, "FID needs at least 2 samples (got %lld)", (long long)n);
     const gc_gan_config *m = &tr->cfg.model;
     const int64_t per = (int64_t)m->channels * m->height * m->width;
-    const int dims = gc_inception_dims(f->net);
+    const int dims = f->fx.dims;
     float lo, hi;
     gc_gan_pixel_range(m->kind, &lo, &hi);
     /* A fresh copy of the stream each time: every evaluation sees the same
@@ -172,8 +213,7 @@ gc_status gc_train_fid_eval(gc_train_fid *f, gc_trainer *tr, int64_t n,
             f->images[i] = q / 255.0f;
         }
         if (s == GC_OK)
-            s = gc_inception_features(f->net, f->images, b, m->channels, m->height, m->width,
-                                      f->feat);
+            s = f->fx.features(f->fx.ctx, f->images, b, m->channels, m->height, m->width, f->feat);
         if (s != GC_OK) break;
         gc_fid_accum_add(acc, f->feat, b);
         done += b;
@@ -203,10 +243,21 @@ const char *gc_train_fid_weights(const gc_train_fid *f)
     return f->weights;
 }
 
+int gc_train_fid_dims(const gc_train_fid *f)
+{
+    return f->fx.dims;
+}
+
+const char *gc_train_fid_extractor(const gc_train_fid *f)
+{
+    return f->fx.name;
+}
+
 void gc_train_fid_free(gc_train_fid *f)
 {
     if (!f) return;
     gc_inception_free(f->net);
+    gc_fid_classifier_free(f->clf);
     gc_fid_stats_free(&f->real);
     free(f->raw);
     free(f->images);
