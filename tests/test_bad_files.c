@@ -771,7 +771,7 @@ static const bad_case cases[] = {
     {"idx.gz: corrupt deflate data", VIA_TRAIN, idx_gzip_corrupt, "broken gzip stream"},
     {"idx.gz: cut in half", VIA_TRAIN, idx_gzip_truncated, "truncated"},
     {"idx.gz: wrong CRC", VIA_FID_STATS, idx_gzip_bad_crc, "broken gzip stream"},
-    {"idx: a folder", VIA_TRAIN, idx_directory, "is a folder"},
+    {"a folder without images as --data", VIA_TRAIN, idx_directory, "no .png images"},
     {"idx: an empty file", VIA_TRAIN, idx_empty, "empty file"},
     /* safetensors, through sample --checkpoint */
     {"safetensors: header length past the end", VIA_SAMPLE, st_header_past_end, "exceeds the file"},

@@ -14,14 +14,16 @@
 #include "cli/cli_time.h"
 #include "cli/commands.h"
 #include "cli/train_args.h"
+#include "gancl/dataset.h"
 #include "gancl/fid.h"
 #include "gancl/io.h"
 #include "gancl/train.h"
 #include "util/fs.h"
 #include "util/lock.h"
 
-#define DEFAULT_DATA GC_TRAIN_DEFAULT_DATA
-#define GRID_SIDE    8
+#define DEFAULT_DATA   GC_TRAIN_DEFAULT_DATA
+#define GRID_SIDE      8
+#define GRID_PER_CLASS 10 /* a conditional run's grid: one row of these per class */
 
 typedef gc_train_args train_args;
 
@@ -57,7 +59,8 @@ typedef struct run {
     char dir[PATH_MAX], ckpt[PATH_MAX + 32];
     int64_t total; /* the step to stop at */
     int tty;
-    float *grid; /* GRID_SIDE^2 host images */
+    float *grid;              /* grid_rows x grid_cols host images */
+    int grid_rows, grid_cols; /* 8 x 8, or one row of 10 per class */
     gc_train_stats last;
     gc_lock lock;      /* the run folder's gancl.lock, held while we run */
     int made_dir;      /* this process created the run folder */
@@ -105,10 +108,11 @@ static int write_grid(run *r, const char *name)
     const gc_gan_config *m = &r->tr.cfg.model;
     float lo, hi;
     gc_gan_pixel_range(m->kind, &lo, &hi);
-    gc_status s = gc_trainer_sample_fixed(&r->tr, GRID_SIDE * GRID_SIDE, r->grid);
+    int n = r->grid_rows * r->grid_cols;
+    gc_status s = gc_trainer_sample_fixed(&r->tr, n, r->grid);
     if (s == GC_OK)
-        s = gc_png_write_grid(path, r->grid, GRID_SIDE * GRID_SIDE, m->channels, m->height,
-                              m->width, lo, hi, GRID_SIDE, GRID_SIDE);
+        s = gc_png_write_grid(path, r->grid, n, m->channels, m->height, m->width, lo, hi,
+                              r->grid_rows, r->grid_cols);
     return s == GC_OK ? 0 : gc_cli_fail(s);
 }
 
@@ -184,28 +188,44 @@ static int setup_fid(run *r, const train_args *a)
     const gc_train_config *c = &r->tr.cfg;
     if (!c->fid_every) return 0;
     char wpath[1024], place[PATH_MAX + 64];
-    const char *given = c->fid_weights[0] ? c->fid_weights : NULL;
-    if (gc_fid_weights_path(given, wpath, sizeof wpath) != GC_OK) {
-        if (a->fid_weights)
-            return gc_cli_usage_error("--fid-weights: %s is not a file", a->fid_weights);
-        /* A path recorded by the run may be gone (another machine): say so
-         * and go on, as with no weights at all. */
-        if (given)
-            snprintf(place, sizeof place, "%s (--fid-weights of this run)", given);
-        else
-            default_weights_place(place, sizeof place);
-        fprintf(stderr,
-                "gancl: FID skipped: no Inception weights at %s; see README 'FID' to get them "
-                "(or pass --fid-weights FILE); training goes on\n",
-                place);
-        return 0;
+    const char *weights = NULL;
+    if (c->fid_classifier[0]) {
+        if (!gc_fs_is_file(c->fid_classifier)) {
+            fprintf(stderr,
+                    "gancl: FID skipped: the classifier %s (--fid-classifier of this run) is "
+                    "gone; training goes on\n",
+                    c->fid_classifier);
+            return 0;
+        }
+        printf("FID after every %" PRId64 " epoch%s: %" PRId64 " samples, classifier %s "
+               "(classifier FID: not comparable with Inception FID)\n",
+               c->fid_every, c->fid_every == 1 ? "" : "s", c->fid_n, c->fid_classifier);
+    } else {
+        const char *given = c->fid_weights[0] ? c->fid_weights : NULL;
+        if (gc_fid_weights_path(given, wpath, sizeof wpath) != GC_OK) {
+            if (a->fid_weights)
+                return gc_cli_usage_error("--fid-weights: %s is not a file", a->fid_weights);
+            /* A path recorded by the run may be gone (another machine): say so
+             * and go on, as with no weights at all. */
+            if (given)
+                snprintf(place, sizeof place, "%s (--fid-weights of this run)", given);
+            else
+                default_weights_place(place, sizeof place);
+            fprintf(stderr,
+                    "gancl: FID skipped: no Inception weights at %s; see README 'FID' to get "
+                    "them (or pass --fid-weights FILE, or --fid-classifier FILE); training goes "
+                    "on\n",
+                    place);
+            return 0;
+        }
+        weights = wpath;
+        printf("FID after every %" PRId64 " epoch%s: %" PRId64 " samples, %d dims, weights %s\n",
+               c->fid_every, c->fid_every == 1 ? "" : "s", c->fid_n, c->fid_dims, wpath);
     }
-    printf("FID after every %" PRId64 " epoch%s: %" PRId64 " samples, %d dims, weights %s\n",
-           c->fid_every, c->fid_every == 1 ? "" : "s", c->fid_n, c->fid_dims, wpath);
     fflush(stdout);
     int batch = c->fid_n < GC_FID_DEFAULT_BATCH ? (int)c->fid_n : GC_FID_DEFAULT_BATCH;
-    gc_status s = gc_train_fid_init(&r->tr, wpath, c->data, c->fid_dims, batch, real_stats_progress,
-                                    r, &r->fid);
+    gc_status s = gc_train_fid_init(&r->tr, weights, c->data, c->fid_dims, batch,
+                                    real_stats_progress, r, &r->fid);
     if (s == GC_OK) {
         s = gc_fid_log_open(&r->fid_log, r->dir, a->resume ? r->tr.st.step : -1);
         if (s != GC_OK) {
@@ -229,16 +249,17 @@ static int eval_fid(run *r)
         printf("%sepoch %" PRId64 ": FID skipped (interrupted)\n", r->tty ? "\r\033[K" : "", epoch);
         return 0;
     }
-    if (s == GC_OK) s = gc_fid_log_add(&r->fid_log, epoch, tr->st.step, fid, c->fid_n, c->fid_dims);
+    int dims = gc_train_fid_dims(r->fid);
+    const char *what = c->fid_classifier[0] ? "classifier FID" : "FID";
+    if (s == GC_OK) s = gc_fid_log_add(&r->fid_log, epoch, tr->st.step, fid, c->fid_n, dims);
     if (s != GC_OK) {
         if (r->tty) printf("\n");
         return gc_cli_fail(s);
     }
     r->last_fid = fid, r->have_fid = 1;
-    printf("%sepoch %" PRId64 "  step %" PRId64 "  FID %.4f  (%" PRId64
-           " samples, %d dims, %.1f s)\n",
-           r->tty ? "\r\033[K" : "", epoch, tr->st.step, fid, c->fid_n, c->fid_dims,
-           gc_cli_now() - t0);
+    printf(
+        "%sepoch %" PRId64 "  step %" PRId64 "  %s %.4f  (%" PRId64 " samples, %d dims, %.1f s)\n",
+        r->tty ? "\r\033[K" : "", epoch, tr->st.step, what, fid, c->fid_n, dims, gc_cli_now() - t0);
     fflush(stdout);
     return 0;
 }
@@ -295,26 +316,41 @@ static int loop(run *r)
 
 /* ---- setup ---------------------------------------------------------------------- */
 
-static int load_data(const char *path, int is_default, gc_idx *idx)
+static int load_data(const train_args *a, const gc_train_config *c, int want_labels, gc_dataset *ds)
 {
-    if (is_default && !gc_fs_is_file(path))
+    int is_default = !a->data && !a->resume;
+    if (is_default && !gc_fs_is_file(c->data))
         return gc_cli_usage_error("no training data: %s is missing; install the package "
                                   "dataset-fashion-mnist (tools/setup.sh) or pass --data FILE",
-                                  path);
-    gc_status s = gc_idx_read(path, GC_IDX_IMAGES, idx);
-    return s == GC_OK ? 0 : gc_cli_fail(s);
+                                  c->data);
+    if (a->labels && !want_labels)
+        return gc_cli_usage_error("train: --labels is for a conditional model (--conditional)");
+    gc_labels_mode mode = want_labels ? GC_LABELS_REQUIRED : GC_LABELS_NONE;
+    gc_status s = gc_dataset_load(c->data, c->labels[0] ? c->labels : NULL, mode, ds);
+    if (s != GC_OK) return gc_cli_fail(s);
+    if (ds->c != 1) {
+        gc_dataset_free(ds);
+        return gc_cli_usage_error("%s: %d-channel images; training takes gray images", c->data,
+                                  ds->c);
+    }
+    return 0;
 }
 
-/* The checkpoint keeps --fid-weights for --resume, made absolute so that a
- * run resumed from another folder finds it. */
-static void record_weights(gc_train_config *c, const char *path)
+/* The checkpoint keeps --fid-weights and --fid-classifier for --resume,
+ * made absolute so that a run resumed from another folder finds them. */
+static void record_path(char *dst, size_t size, const char *path)
 {
     char real[PATH_MAX];
-    const char *p = realpath(path, real) && strlen(real) < sizeof c->fid_weights ? real : path;
+    const char *p = realpath(path, real) && strlen(real) < size ? real : path;
     size_t n = strlen(p);
-    if (n >= sizeof c->fid_weights) n = sizeof c->fid_weights - 1; /* the parser refused these */
-    memcpy(c->fid_weights, p, n);
-    c->fid_weights[n] = '\0';
+    if (n >= size) n = size - 1; /* the parser refused these */
+    memcpy(dst, p, n);
+    dst[n] = '\0';
+}
+
+static void record_weights(gc_train_config *c, const char *path)
+{
+    record_path(c->fid_weights, sizeof c->fid_weights, path);
 }
 
 /* Picks the run folder and the configuration: fresh from flags, or from the
@@ -340,10 +376,13 @@ static int prepare(train_args *a, run *r)
         if (a->log_set) saved.log_every = c->log_every;
         saved.check_every = c->check_every; /* not recorded: the flag's, or the default */
         if (a->data) snprintf(saved.data, sizeof saved.data, "%s", a->data);
+        if (a->labels) record_path(saved.labels, sizeof saved.labels, a->labels);
         if (a->fid_every_set) saved.fid_every = c->fid_every;
         if (a->fid_n_set) saved.fid_n = c->fid_n;
         if (a->fid_dims_set) saved.fid_dims = c->fid_dims;
         if (a->fid_weights) record_weights(&saved, a->fid_weights);
+        if (a->fid_classifier)
+            record_path(saved.fid_classifier, sizeof saved.fid_classifier, a->fid_classifier);
         *c = saved;
         return 0;
     }
@@ -362,7 +401,10 @@ static int prepare(train_args *a, run *r)
                                   r->dir, r->dir);
     if (!a->seed_set) c->seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 16);
     snprintf(c->data, sizeof c->data, "%s", a->data ? a->data : DEFAULT_DATA);
+    if (a->labels) record_path(c->labels, sizeof c->labels, a->labels);
     if (a->fid_weights) record_weights(c, a->fid_weights);
+    if (a->fid_classifier)
+        record_path(c->fid_classifier, sizeof c->fid_classifier, a->fid_classifier);
     return 0;
 }
 
@@ -403,15 +445,21 @@ static int check_fid_flags(const train_args *a)
     const gc_train_config *c = &a->cfg;
     if (a->fid_weights && !gc_fs_is_file(a->fid_weights))
         return gc_cli_usage_error("--fid-weights: %s is not a file", a->fid_weights);
+    if (a->fid_classifier && !gc_fs_is_file(a->fid_classifier))
+        return gc_cli_usage_error("--fid-classifier: %s is not a file", a->fid_classifier);
+    if (a->fid_classifier && (a->fid_weights || a->fid_dims_set))
+        return gc_cli_usage_error("train: --fid-classifier replaces Inception: drop %s",
+                                  a->fid_weights ? "--fid-weights" : "--fid-dims");
     if (!c->fid_every) {
-        const char *flag = a->fid_n_set      ? "--fid-n"
-                           : a->fid_dims_set ? "--fid-dims"
-                           : a->fid_weights  ? "--fid-weights"
-                                             : NULL;
+        const char *flag = a->fid_n_set        ? "--fid-n"
+                           : a->fid_dims_set   ? "--fid-dims"
+                           : a->fid_weights    ? "--fid-weights"
+                           : a->fid_classifier ? "--fid-classifier"
+                                               : NULL;
         if (flag) return gc_cli_usage_error("train: %s needs --fid-every N", flag);
         return 0;
     }
-    if (c->fid_dims == 2048 && c->fid_n < GC_FID_MIN_SAMPLES)
+    if (!c->fid_classifier[0] && c->fid_dims == 2048 && c->fid_n < GC_FID_MIN_SAMPLES)
         fprintf(stderr,
                 "gancl: warning: --fid-n %" PRId64 " with 2048 dims: fewer than %d samples, so "
                 "the covariance is rank-deficient and the FID biased upwards (10000 is usual)\n",
@@ -437,15 +485,29 @@ int gc_cmd_train(gc_cli *cli, int argc, char **argv)
     run *r = calloc(1, sizeof *r);
     if (!r) return gc_cli_usage_error("out of memory");
     r->lock.fd = -1;
-    gc_idx idx = {0};
+    gc_dataset ds = {0};
     gc_backend *be = NULL;
     gc_status s;
     int trainer_up = 0, log_up = 0;
     if ((rc = prepare(&a, r)) || (rc = check_fid_flags(&a)) || (rc = lock_run(r, !!a.resume)))
         goto done;
     gc_train_config *c = &a.cfg;
-    if ((rc = load_data(c->data, !a.data && !a.resume, &idx))) goto done;
-    if (!a.resume) c->model.height = (int)idx.h, c->model.width = (int)idx.w;
+    /* The class count comes from the labels (a resumed run has its own). */
+    if ((rc = load_data(&a, c, a.conditional || c->model.classes, &ds))) goto done;
+    if (!a.resume) {
+        c->model.height = ds.h, c->model.width = ds.w;
+        if (a.conditional) c->model.classes = ds.classes;
+    } else if (c->model.classes && ds.classes > c->model.classes) {
+        rc = gc_cli_usage_error("%s: %d classes, but the run was trained on %d", ds.labels_path,
+                                ds.classes, c->model.classes);
+        goto done;
+    }
+    if (a.conditional && c->model.classes < 2) {
+        rc = gc_cli_usage_error("%s: every image has the same label: a conditional model needs "
+                                "at least 2 classes",
+                                ds.labels_path[0] ? ds.labels_path : c->data);
+        goto done;
+    }
     if ((s = gc_gan_config_check(&c->model)) != GC_OK) {
         rc = gc_cli_usage_error("%s: %s", c->data, gc_last_error());
         goto done;
@@ -454,11 +516,13 @@ int gc_cmd_train(gc_cli *cli, int argc, char **argv)
     char samples[PATH_MAX + 16];
     snprintf(samples, sizeof samples, "%s/samples", r->dir);
     if ((s = gc_fs_mkdirs(samples)) != GC_OK ||
-        (s = gc_trainer_init(&r->tr, be, c, idx.data, idx.n, (int)idx.h, (int)idx.w)) != GC_OK) {
+        (s = gc_trainer_init_labelled(&r->tr, be, c, ds.images, c->model.classes ? ds.labels : NULL,
+                                      ds.n, ds.h, ds.w)) != GC_OK) {
         rc = gc_cli_fail(s);
         goto done;
     }
     trainer_up = 1;
+    if (c->model.classes && ds.classes == c->model.classes) r->tr.class_names = ds.class_names;
     if (a.resume && (s = gc_trainer_load(&r->tr, r->ckpt)) != GC_OK) {
         rc = gc_cli_fail(s);
         goto done;
@@ -469,7 +533,9 @@ int gc_cmd_train(gc_cli *cli, int argc, char **argv)
         goto done;
     }
     log_up = 1;
-    r->grid = malloc((size_t)GRID_SIDE * GRID_SIDE * c->model.channels * c->model.height *
+    r->grid_rows = c->model.classes ? c->model.classes : GRID_SIDE;
+    r->grid_cols = c->model.classes ? GRID_PER_CLASS : GRID_SIDE;
+    r->grid = malloc((size_t)r->grid_rows * r->grid_cols * c->model.channels * c->model.height *
                      c->model.width * sizeof(float));
     if (!r->grid) {
         rc = gc_cli_usage_error("out of memory");
@@ -479,11 +545,14 @@ int gc_cmd_train(gc_cli *cli, int argc, char **argv)
     int64_t spe = r->tr.steps_per_epoch;
     r->total = c->epochs ? c->epochs * spe : INT64_MAX;
     if (c->max_steps && c->max_steps < r->total) r->total = c->max_steps;
-    printf("%s %s: model %s, %" PRId64 " images %" PRId64 "x%" PRId64 " from %s, batch %d "
+    char cond[64] = "";
+    if (c->model.classes)
+        snprintf(cond, sizeof cond, " conditional on %d classes", c->model.classes);
+    printf("%s %s: model %s%s, %" PRId64 " images %dx%d from %s, batch %d "
            "(%" PRId64 " steps per epoch, %" PRId64 " images dropped), device %s, seed %" PRIu64
            ", step %" PRId64 " of %" PRId64 "\n",
-           a.resume ? "resuming" : "training", r->dir, gc_model_name(c->model.kind), idx.n, idx.h,
-           idx.w, c->data, c->batch, spe, idx.n - spe * c->batch, gc_backend_name(be), c->seed,
+           a.resume ? "resuming" : "training", r->dir, gc_model_name(c->model.kind), cond, ds.n,
+           ds.h, ds.w, c->data, c->batch, spe, ds.n - spe * c->batch, gc_backend_name(be), c->seed,
            r->tr.st.step, r->total);
     fflush(stdout);
     if (r->tr.st.step >= r->total) {
@@ -509,7 +578,7 @@ done:
     if (log_up) gc_loss_log_close(&r->log);
     if (trainer_up) gc_trainer_free(&r->tr);
     if (be) gc_backend_free(be);
-    gc_idx_free(&idx);
+    gc_dataset_free(&ds);
     free(r->grid);
     gc_lock_release(&r->lock);
     /* A new run that failed before writing anything leaves no empty

@@ -17,15 +17,24 @@ void gc_train_help(FILE *f)
     fprintf(f,
             "usage: gancl [--device N|cpu] train [OPTIONS]\n"
             "\n"
-            "Trains a GAN on a file of 8-bit grayscale images (IDX format, as MNIST).\n"
+            "Trains a GAN on 8-bit grayscale images: an IDX file (as MNIST) or a folder of\n"
+            "PNG files.\n"
             "\n"
             "  --model seed|dcgan   dcgan (default): BatchNorm in G, LeakyReLU(0.2) in D, tanh,\n"
             "                       weights N(0, 0.02), 4x4 kernels with stride 2 and padding 1\n"
             "                       (7 -> 14 -> 28); seed: the tutorial's model (3x3 kernels,\n"
             "                       ReLU, sigmoid, PyTorch's default initialisation)\n"
-            "  --data FILE          IDX images, raw or .gz, height and width multiples of 4\n"
+            "  --data FILE|DIR      IDX images, raw or .gz, or a folder of PNG files (read as\n"
+            "                       gray; one size), height and width multiples of 4\n"
             "                       (default: Fashion-MNIST from the dataset-fashion-mnist\n"
             "                       package, %s)\n"
+            "  --conditional        a class-conditional GAN: G gets the class (a learned\n"
+            "                       embedding joined to z), D a projection head; sample\n"
+            "                       grids show one row per class.  Labels come from the IDX\n"
+            "                       labels file beside --data (train-labels-idx1-ubyte[.gz]\n"
+            "                       for train-images-idx3-ubyte[.gz]), --labels, or the\n"
+            "                       sub-folders of a PNG folder (one per class)\n"
+            "  --labels FILE        IDX labels for --data (with --conditional)\n"
             "  --epochs N           passes over the data (default 25)\n"
             "  --steps N            stop after N steps in total (then --epochs is no limit\n"
             "                       unless also given)\n"
@@ -57,13 +66,18 @@ void gc_train_help(FILE *f)
             "  --fid-weights FILE   Inception weights, kept for --resume (default\n"
             "                       $GANCL_FID_WEIGHTS, else\n"
             "                       ~/.cache/gancl/" GC_FID_WEIGHTS_NAME ")\n"
+            "  --fid-classifier FILE  FID on the penultimate features of a classifier from\n"
+            "                       `gancl classify train` instead of Inception's (needs no\n"
+            "                       Inception weights; values are not comparable with\n"
+            "                       Inception FID)\n"
             "  --resume DIR         continue the run in DIR from its checkpoint; only\n"
-            "                       --epochs, --steps, --data, --device, --sample-every,\n"
-            "                       --log-every, --check-every and the --fid-* flags may be\n"
-            "                       given with it\n"
+            "                       --epochs, --steps, --data, --labels, --device,\n"
+            "                       --sample-every, --log-every, --check-every and the\n"
+            "                       --fid-* flags may be given with it\n"
             "\n"
-            "The run folder gets samples/epoch-NNNN.png (an 8x8 grid from fixed noise after\n"
-            "each epoch; samples/step-NNNNNNN.png with --sample-every and at a stop between\n"
+            "The run folder gets samples/epoch-NNNN.png (a grid from fixed noise after each\n"
+            "epoch: 8x8, or one row of 10 per class; samples/step-NNNNNNN.png with --sample-every "
+            "and at a stop between\n"
             "epochs), losses.csv and losses.png, fid.csv and fid.png with --fid-every, and\n"
             "checkpoint.safetensors after each epoch and at the end.  Samples and FID use G\n"
             "in evaluation mode (BatchNorm normalises with its running statistics) and noise\n"
@@ -100,35 +114,42 @@ enum {
     OPT_FID_N,
     OPT_FID_DIMS,
     OPT_FID_WEIGHTS,
+    OPT_FID_CLASSIFIER,
+    OPT_CONDITIONAL,
+    OPT_LABELS,
     OPT_HELP
 };
 
 int gc_train_args_parse(int argc, char **argv, gc_train_args *a)
 {
-    static const struct option opts[] = {{"model", required_argument, 0, OPT_MODEL},
-                                         {"data", required_argument, 0, OPT_DATA},
-                                         {"epochs", required_argument, 0, OPT_EPOCHS},
-                                         {"steps", required_argument, 0, OPT_STEPS},
-                                         {"batch", required_argument, 0, OPT_BATCH},
-                                         {"lr", required_argument, 0, OPT_LR},
-                                         {"beta1", required_argument, 0, OPT_BETA1},
-                                         {"beta2", required_argument, 0, OPT_BETA2},
-                                         {"latent", required_argument, 0, OPT_LATENT},
-                                         {"g-width", required_argument, 0, OPT_GW},
-                                         {"d-width", required_argument, 0, OPT_DW},
-                                         {"seed", required_argument, 0, OPT_SEED},
-                                         {"out", required_argument, 0, OPT_OUT},
-                                         {"device", required_argument, 0, OPT_DEVICE},
-                                         {"sample-every", required_argument, 0, OPT_SAMPLE},
-                                         {"log-every", required_argument, 0, OPT_LOG},
-                                         {"check-every", required_argument, 0, OPT_CHECK},
-                                         {"resume", required_argument, 0, OPT_RESUME},
-                                         {"fid-every", required_argument, 0, OPT_FID_EVERY},
-                                         {"fid-n", required_argument, 0, OPT_FID_N},
-                                         {"fid-dims", required_argument, 0, OPT_FID_DIMS},
-                                         {"fid-weights", required_argument, 0, OPT_FID_WEIGHTS},
-                                         {"help", no_argument, 0, OPT_HELP},
-                                         {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"model", required_argument, 0, OPT_MODEL},
+        {"data", required_argument, 0, OPT_DATA},
+        {"labels", required_argument, 0, OPT_LABELS},
+        {"conditional", no_argument, 0, OPT_CONDITIONAL},
+        {"fid-classifier", required_argument, 0, OPT_FID_CLASSIFIER},
+        {"epochs", required_argument, 0, OPT_EPOCHS},
+        {"steps", required_argument, 0, OPT_STEPS},
+        {"batch", required_argument, 0, OPT_BATCH},
+        {"lr", required_argument, 0, OPT_LR},
+        {"beta1", required_argument, 0, OPT_BETA1},
+        {"beta2", required_argument, 0, OPT_BETA2},
+        {"latent", required_argument, 0, OPT_LATENT},
+        {"g-width", required_argument, 0, OPT_GW},
+        {"d-width", required_argument, 0, OPT_DW},
+        {"seed", required_argument, 0, OPT_SEED},
+        {"out", required_argument, 0, OPT_OUT},
+        {"device", required_argument, 0, OPT_DEVICE},
+        {"sample-every", required_argument, 0, OPT_SAMPLE},
+        {"log-every", required_argument, 0, OPT_LOG},
+        {"check-every", required_argument, 0, OPT_CHECK},
+        {"resume", required_argument, 0, OPT_RESUME},
+        {"fid-every", required_argument, 0, OPT_FID_EVERY},
+        {"fid-n", required_argument, 0, OPT_FID_N},
+        {"fid-dims", required_argument, 0, OPT_FID_DIMS},
+        {"fid-weights", required_argument, 0, OPT_FID_WEIGHTS},
+        {"help", no_argument, 0, OPT_HELP},
+        {0, 0, 0, 0}};
     memset(a, 0, sizeof *a);
     gc_model_kind kind = GC_MODEL_DCGAN;
     gc_train_config *c = &a->cfg;
@@ -241,6 +262,15 @@ int gc_train_args_parse(int argc, char **argv, gc_train_args *a)
             if (!gc_cli_check_path("--fid-weights", optarg, sizeof c->fid_weights)) return 2;
             a->fid_weights = optarg;
             continue;
+        case OPT_FID_CLASSIFIER:
+            if (!gc_cli_check_path("--fid-classifier", optarg, sizeof c->fid_classifier)) return 2;
+            a->fid_classifier = optarg;
+            continue;
+        case OPT_LABELS:
+            if (!gc_cli_check_path("--labels", optarg, GC_CLI_PATH_MAX)) return 2;
+            a->labels = optarg;
+            continue;
+        case OPT_CONDITIONAL: a->conditional = 1; break;
         case 'h':
         case OPT_HELP: gc_train_help(stdout); return GC_CLI_DONE;
         default: return gc_cli_bad_option("train", opts, opt, argc, argv);

@@ -12,7 +12,8 @@
 typedef struct gc_train_args {
     gc_train_config cfg; /* defaults with the flags applied */
     /* Strings point into argv; NULL when the flag was not given. */
-    const char *data, *out, *resume, *device, *fid_weights;
+    const char *data, *labels, *out, *resume, *device, *fid_weights, *fid_classifier;
+    int conditional; /* --conditional */
     int epochs_set, steps_set, seed_set, log_set, check_set, fid_every_set, fid_n_set, fid_dims_set;
     char model_flag[32]; /* the first flag --resume cannot take, for the message */
 } gc_train_args;

@@ -101,12 +101,11 @@ static gc_status check_labels(const gc_train_config *c, const int32_t *labels, i
     if (k > 0 && !labels)
         return gc_error(GC_ERR_ARG, "a conditional model of %d classes needs the images' labels",
                         k);
-    if (k == 0 && labels)
-        return gc_error(GC_ERR_ARG, "labels given for an unconditional model");
+    if (k == 0 && labels) return gc_error(GC_ERR_ARG, "labels given for an unconditional model");
     for (int64_t i = 0; labels && i < n; i++)
         if (labels[i] < 0 || labels[i] >= k)
-            return gc_error(GC_ERR_ARG, "label %d of image %lld is outside [0, %d)",
-                            (int)labels[i], (long long)i, k);
+            return gc_error(GC_ERR_ARG, "label %d of image %lld is outside [0, %d)", (int)labels[i],
+                            (long long)i, k);
     return GC_OK;
 }
 
