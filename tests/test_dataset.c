@@ -1,15 +1,20 @@
 /* tests/test_dataset.c - labelled data sets (gancl/dataset.h): IDX images
  * with the labels file beside them or named, PNG folders with and without
  * class sub-folders, every bad case with its status and a message naming
- * the file, stratified subsets, joins, and writing both layouts back. */
+ * the file, stratified subsets, joins, and writing both layouts back;
+ * gc_dataset_load_images' options (channels, size, background, recursive
+ * walk, progress). */
+#include <png.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "gancl/dataset.h"
+#include "gancl/image.h"
 #include "gancl/io.h"
 #include "gancl/models.h"
 #include "test_files.h"
@@ -655,6 +660,345 @@ START_TEST(write_png_round_trip)
 }
 END_TEST
 
+/* ---- gc_dataset_load_images ----------------------------------------------------------- */
+
+static void write_rgba(const char *path, int w, int h)
+{
+    uint8_t *px = malloc((size_t)w * h * 4);
+    for (int i = 0; i < w * h * 4; i++)
+        px[i] = (uint8_t)gt_randint(0, 255);
+    px[3] = 0; /* a transparent pixel and a half-transparent one */
+    px[7] = 128;
+    png_image img;
+    memset(&img, 0, sizeof img);
+    img.version = PNG_IMAGE_VERSION;
+    img.width = (png_uint_32)w;
+    img.height = (png_uint_32)h;
+    img.format = PNG_FORMAT_RGBA;
+    ck_assert_msg(png_image_write_to_file(&img, path, 0, px, 0, NULL), "%s", img.message);
+    free(px);
+}
+
+/* What one file should become: the reader and the resize have their own
+ * tests (test_png, test_resize) and are the oracle here; the loader must
+ * apply them as asked and lay the result out as planes. */
+static void expect_image(const char *path, const gc_image_options *o, uint8_t *dst)
+{
+    gc_image img;
+    GT_OK(gc_png_read_over(path, o->channels, o->background, &img));
+    if (o->size) {
+        gc_image small;
+        GT_OK(gc_image_resize_crop(&img, o->size, &small));
+        gc_image_free(&img);
+        img = small;
+    }
+    size_t plane = (size_t)img.w * img.h;
+    for (size_t i = 0; i < plane; i++)
+        for (int k = 0; k < img.c; k++)
+            dst[k * plane + i] = img.data[i * img.c + k];
+    gc_image_free(&img);
+}
+
+typedef struct progress_log {
+    int calls;
+    int64_t last_done, total;
+    int bad;
+} progress_log;
+
+static void on_progress(void *user, int64_t done, int64_t total)
+{
+    progress_log *p = user;
+    if (done != p->last_done + 1 || (p->calls && total != p->total)) p->bad++;
+    p->calls++;
+    p->last_done = done;
+    p->total = total;
+}
+
+START_TEST(images_recursive_tree)
+{
+    char root[512];
+    snprintf(root, sizeof root, "%s", tpath("tree"));
+    mkdir_ok(root);
+    mkdir_ok(gt_path(root, "b"));
+    mkdir_ok(gt_path(root, "b/deep"));
+    mkdir_ok(gt_path(root, "c"));
+    mkdir_ok(gt_path(root, ".git"));
+    /* In path order: a.png, b/deep/x1.png, b/x0.png (c/bad.png is junk). */
+    const char *files[3] = {"a.png", "b/deep/x1.png", "b/x0.png"};
+    write_rgba(gt_path(root, files[0]), 16, 16);
+    write_rgba(gt_path(root, files[1]), gt_randint(13, 31), gt_randint(13, 31));
+    write_rgba(gt_path(root, files[2]), 9, 17);
+    write_rgba(gt_path(root, "c/.hidden.png"), 5, 5);
+    write_rgba(gt_path(root, ".git/x.png"), 5, 5);
+    gt_write_file(gt_path(root, "c/bad.png"), "\x89PNG\r\n\x1a\nrubbish", 16);
+    gt_write_file(gt_path(root, "c/notes.txt"), "hi", 2);
+    if (symlink(root, gt_path(root, "b/loop")) != 0) ck_abort_msg("symlink failed");
+
+    for (int rep = 0; rep < 2; rep++) {
+        gc_image_options o = gc_image_options_default();
+        ck_assert(o.channels == 1 && o.size == 0 && o.background == GC_PNG_WHITE && !o.recursive);
+        o.channels = rep ? 1 : 3;
+        o.size = rep ? 16 : gt_randint(5, 12);
+        o.background = rep ? GC_PNG_WHITE : GC_PNG_BLACK;
+        o.recursive = 1;
+        progress_log pl = {0};
+        o.progress = on_progress;
+        o.progress_user = &pl;
+        gc_dataset ds;
+        GT_OK(gc_dataset_load_images(root, NULL, GC_LABELS_NONE, &o, &ds));
+        ck_assert_int_eq(ds.n, 3);
+        ck_assert(ds.c == o.channels && ds.h == o.size && ds.w == o.size);
+        ck_assert_ptr_null(ds.labels);
+        ck_assert_str_eq(ds.images_path, root);
+        size_t per = (size_t)o.channels * o.size * o.size;
+        uint8_t *want = malloc(per);
+        for (int i = 0; i < 3; i++) {
+            expect_image(gt_path(root, files[i]), &o, want);
+            ck_assert_msg(!memcmp(ds.images + i * per, want, per), "image %d (%s) differs", i,
+                          files[i]);
+        }
+        /* four files tried (the corrupt one too), in order, once each */
+        ck_assert_int_eq(pl.calls, 4);
+        ck_assert_int_eq(pl.total, 4);
+        ck_assert_int_eq(pl.last_done, 4);
+        ck_assert_int_eq(pl.bad, 0);
+        free(want);
+        gc_dataset_free(&ds);
+    }
+
+    /* Not recursive: the old layout rules (loose files beside sub-folders
+     * holding .png files are refused). */
+    gc_image_options o = gc_image_options_default();
+    gc_dataset ds;
+    ck_assert_int_eq(gc_dataset_load_images(root, NULL, GC_LABELS_NONE, &o, &ds), GC_ERR_FORMAT);
+    ck_assert(strstr(gc_last_error(), "class sub-folder"));
+    ck_assert(zeroed(&ds));
+    /* Recursive with labels: loose files beside classes are still an error ... */
+    o.recursive = 1;
+    ck_assert_int_eq(gc_dataset_load_images(root, NULL, GC_LABELS_IF_ANY, &o, &ds), GC_ERR_FORMAT);
+    ck_assert(strstr(gc_last_error(), "a.png"));
+    /* ... and without them each top sub-folder is a class of everything
+     * below it; c has only junk and stays a class. */
+    ck_assert_int_eq(unlink(gt_path(root, "a.png")), 0);
+    o.size = 8;
+    GT_OK(gc_dataset_load_images(root, NULL, GC_LABELS_REQUIRED, &o, &ds));
+    ck_assert_int_eq(ds.n, 2);
+    ck_assert_int_eq(ds.classes, 2);
+    ck_assert_str_eq(ds.class_names[0], "b");
+    ck_assert_str_eq(ds.class_names[1], "c");
+    ck_assert(ds.labels[0] == 0 && ds.labels[1] == 0);
+    uint8_t want[64];
+    expect_image(gt_path(root, files[1]), &o, want);
+    ck_assert(!memcmp(ds.images, want, 64));
+    gc_dataset_free(&ds);
+    /* Not recursive, same tree: b's own file only (deep/ is not walked). */
+    o.recursive = 0;
+    GT_OK(gc_dataset_load_images(root, NULL, GC_LABELS_REQUIRED, &o, &ds));
+    ck_assert_int_eq(ds.n, 1);
+    expect_image(gt_path(root, files[2]), &o, want);
+    ck_assert(!memcmp(ds.images, want, 64));
+    gc_dataset_free(&ds);
+}
+END_TEST
+
+START_TEST(images_alpha_and_sizes)
+{
+    char root[512];
+    snprintf(root, sizeof root, "%s", tpath("rgba"));
+    mkdir_ok(root);
+    int w = gt_randint(3, 19), h = gt_randint(3, 19);
+    write_rgba(gt_path(root, "0.png"), w, h);
+    /* gc_dataset_load keeps dropping alpha; the new loader composites. */
+    gc_dataset old, over;
+    GT_OK(gc_dataset_load(root, NULL, GC_LABELS_NONE, &old));
+    gc_image dropped;
+    GT_OK(gc_png_read(gt_path(root, "0.png"), 1, &dropped));
+    ck_assert(old.c == 1 && old.h == h && old.w == w);
+    ck_assert(!memcmp(old.images, dropped.data, (size_t)w * h));
+    gc_image_options o = gc_image_options_default();
+    o.background = GC_PNG_BLACK;
+    GT_OK(gc_dataset_load_images(root, NULL, GC_LABELS_NONE, &o, &over));
+    ck_assert(over.c == 1 && over.h == h && over.w == w);
+    ck_assert_int_eq(over.images[0], 0); /* the transparent pixel, on black */
+    uint8_t *want = malloc((size_t)w * h);
+    expect_image(gt_path(root, "0.png"), &o, want);
+    ck_assert(!memcmp(over.images, want, (size_t)w * h));
+    gc_dataset_free(&old);
+    gc_dataset_free(&over);
+    gc_image_free(&dropped);
+    free(want);
+    /* Sizes that differ: an error at size 0, resized to one otherwise. */
+    write_rgba(gt_path(root, "1.png"), w + 1, h);
+    ck_assert_int_eq(gc_dataset_load_images(root, NULL, GC_LABELS_NONE, &o, &over), GC_ERR_FORMAT);
+    ck_assert(strstr(gc_last_error(), "one size"));
+    o.size = 3;
+    o.channels = 3;
+    GT_OK(gc_dataset_load_images(root, NULL, GC_LABELS_NONE, &o, &over));
+    ck_assert(over.n == 2 && over.c == 3 && over.h == 3 && over.w == 3);
+    gc_dataset_free(&over);
+    /* Bad options. */
+    gc_image_options bad = gc_image_options_default();
+    bad.channels = 2;
+    ck_assert_int_eq(gc_dataset_load_images(root, NULL, GC_LABELS_NONE, &bad, &over), GC_ERR_ARG);
+    ck_assert(zeroed(&over));
+    bad = gc_image_options_default();
+    bad.size = -1;
+    ck_assert_int_eq(gc_dataset_load_images(root, NULL, GC_LABELS_NONE, &bad, &over), GC_ERR_ARG);
+    bad = gc_image_options_default();
+    bad.background = 256;
+    ck_assert_int_eq(gc_dataset_load_images(root, NULL, GC_LABELS_NONE, &bad, &over), GC_ERR_ARG);
+    /* Nothing usable: an error naming the first failure. */
+    char junk[512];
+    snprintf(junk, sizeof junk, "%s", tpath("junk2"));
+    mkdir_ok(junk);
+    mkdir_ok(gt_path(junk, "deeper"));
+    gt_write_file(gt_path(junk, "deeper/a.png"), "nope", 4);
+    o.recursive = 1;
+    ck_assert_int_eq(gc_dataset_load_images(junk, NULL, GC_LABELS_NONE, &o, &over), GC_ERR_FORMAT);
+    ck_assert(strstr(gc_last_error(), "readable"));
+    ck_assert(strstr(gc_last_error(), "deeper/a.png"));
+    ck_assert(zeroed(&over));
+}
+END_TEST
+
+START_TEST(images_from_idx)
+{
+    int64_t n = gt_randint(2, 5);
+    int h = gt_randint(9, 21), w = gt_randint(9, 21), size = gt_randint(4, 8);
+    uint8_t *px = rand_images(n, h, w);
+    uint8_t *lab = rand_labels(n, 3);
+    write_images(tpath("t-images-idx3-ubyte"), px, n, h, w, 0);
+    write_labels(tpath("t-labels-idx1-ubyte"), lab, n, 0);
+    gc_image_options o = gc_image_options_default();
+    o.channels = 3;
+    o.size = size;
+    gc_dataset ds;
+    GT_OK(gc_dataset_load_images(tpath("t-images-idx3-ubyte"), NULL, GC_LABELS_REQUIRED, &o, &ds));
+    ck_assert(ds.n == n && ds.c == 3 && ds.h == size && ds.w == size);
+    ck_assert_int_eq(ds.classes, 3);
+    size_t plane = (size_t)size * size;
+    for (int64_t i = 0; i < n; i++) {
+        ck_assert_int_eq(ds.labels[i], lab[i]);
+        gc_image in = {px + i * h * w, w, h, 1}, small;
+        GT_OK(gc_image_resize_crop(&in, size, &small));
+        for (int k = 0; k < 3; k++)
+            ck_assert_msg(!memcmp(ds.images + (i * 3 + k) * (int64_t)plane, small.data, plane),
+                          "image %lld plane %d", (long long)i, k);
+        gc_image_free(&small);
+    }
+    gc_dataset_free(&ds);
+    free(px);
+    free(lab);
+}
+END_TEST
+
+static void check_same_set(const gc_dataset *a, const gc_dataset *b)
+{
+    ck_assert(a->n == b->n && a->c == b->c && a->h == b->h && a->w == b->w);
+    ck_assert_mem_eq(a->images, b->images, (size_t)(a->n * a->c * a->h * a->w));
+    ck_assert_int_eq(a->classes, b->classes);
+    ck_assert(!a->labels == !b->labels);
+    if (a->labels) ck_assert_mem_eq(a->labels, b->labels, sizeof(int32_t) * (size_t)a->n);
+    for (int k = 0; k < a->classes; k++)
+        ck_assert_str_eq(a->class_names[k], b->class_names[k]);
+    ck_assert_str_eq(a->images_path, b->images_path);
+    ck_assert_str_eq(a->labels_path, b->labels_path);
+}
+
+START_TEST(decode_cache)
+{
+    char root[512];
+    snprintf(root, sizeof root, "%s", tpath("cached"));
+    mkdir_ok(root);
+    mkdir_ok(gt_path(root, "cat"));
+    mkdir_ok(gt_path(root, "dog"));
+    mkdir_ok(gt_path(root, "dog/more"));
+    write_rgba(gt_path(root, "cat/1.png"), 11, 9);
+    write_rgba(gt_path(root, "dog/2.png"), 8, 8);
+    write_rgba(gt_path(root, "dog/more/3.png"), 13, 10);
+    gc_image_options o = gc_image_options_default();
+    o.channels = 3;
+    o.size = 6;
+    o.recursive = 1;
+    uint64_t key, again;
+    GT_OK(gc_dataset_fingerprint(root, NULL, GC_LABELS_IF_ANY, &o, &key));
+    GT_OK(gc_dataset_fingerprint(root, NULL, GC_LABELS_IF_ANY, &o, &again));
+    ck_assert(key == again);
+    const char *file = tpath("cache.safetensors");
+    gc_dataset ds, back;
+    int hit = -1;
+    GT_OK(gc_dataset_cache_read(file, key, &back, &hit)); /* no file yet */
+    ck_assert_int_eq(hit, 0);
+    ck_assert(zeroed(&back));
+    GT_OK(gc_dataset_load_images(root, NULL, GC_LABELS_IF_ANY, &o, &ds));
+    ck_assert(ds.n == 3 && ds.classes == 2);
+    GT_OK(gc_dataset_cache_write(&ds, key, file));
+    GT_OK(gc_dataset_cache_read(file, key, &back, &hit));
+    ck_assert_int_eq(hit, 1);
+    check_same_set(&ds, &back);
+    gc_dataset_free(&back);
+    /* Another key (other options or files) misses. */
+    GT_OK(gc_dataset_cache_read(file, key ^ 1, &back, &hit));
+    ck_assert_int_eq(hit, 0);
+    ck_assert(zeroed(&back));
+    /* What changes the fingerprint: every option, the mode, a file's
+     * size, a new file, a renamed one. */
+    gc_image_options p = o;
+    p.size = 7;
+    GT_OK(gc_dataset_fingerprint(root, NULL, GC_LABELS_IF_ANY, &p, &again));
+    ck_assert(again != key);
+    p = o;
+    p.channels = 1;
+    GT_OK(gc_dataset_fingerprint(root, NULL, GC_LABELS_IF_ANY, &p, &again));
+    ck_assert(again != key);
+    p = o;
+    p.background = GC_PNG_BLACK;
+    GT_OK(gc_dataset_fingerprint(root, NULL, GC_LABELS_IF_ANY, &p, &again));
+    ck_assert(again != key);
+    GT_OK(gc_dataset_fingerprint(root, NULL, GC_LABELS_NONE, &o, &again));
+    ck_assert(again != key);
+    write_rgba(gt_path(root, "dog/more/3.png"), 14, 10);
+    GT_OK(gc_dataset_fingerprint(root, NULL, GC_LABELS_IF_ANY, &o, &again));
+    ck_assert(again != key);
+    uint64_t before = again;
+    ck_assert_int_eq(rename(gt_path(root, "dog/more/3.png"), gt_path(root, "dog/more/4.png")), 0);
+    GT_OK(gc_dataset_fingerprint(root, NULL, GC_LABELS_IF_ANY, &o, &again));
+    ck_assert(again != before);
+    before = again;
+    gt_write_file(gt_path(root, "cat/new.png"), "x", 1);
+    GT_OK(gc_dataset_fingerprint(root, NULL, GC_LABELS_IF_ANY, &o, &again));
+    ck_assert(again != before);
+    /* A broken cache file is a miss, not an error. */
+    gt_write_file(file, "garbage that is not safetensors", 31);
+    GT_OK(gc_dataset_cache_read(file, key, &back, &hit));
+    ck_assert_int_eq(hit, 0);
+    ck_assert(zeroed(&back));
+    gc_dataset_free(&ds);
+
+    /* IDX: unlabelled, and the labels file is part of the key. */
+    int64_t n = 3;
+    uint8_t *px = rand_images(n, 5, 4), *lab = rand_labels(n, 2);
+    write_images(tpath("c-images-idx3-ubyte"), px, n, 5, 4, 0);
+    write_labels(tpath("c-labels-idx1-ubyte"), lab, n, 0);
+    GT_OK(
+        gc_dataset_fingerprint(tpath("c-images-idx3-ubyte"), NULL, GC_LABELS_REQUIRED, NULL, &key));
+    GT_OK(
+        gc_dataset_load_images(tpath("c-images-idx3-ubyte"), NULL, GC_LABELS_REQUIRED, NULL, &ds));
+    GT_OK(gc_dataset_cache_write(&ds, key, file));
+    GT_OK(gc_dataset_cache_read(file, key, &back, &hit));
+    ck_assert_int_eq(hit, 1);
+    check_same_set(&ds, &back);
+    gc_dataset_free(&back);
+    gt_write_file(tpath("x"), "", 0);
+    GT_OK(gc_dataset_fingerprint(tpath("c-images-idx3-ubyte"), tpath("x"), GC_LABELS_REQUIRED, NULL,
+                                 &again));
+    ck_assert(again != key); /* another labels file */
+    gc_dataset_free(&ds);
+    free(px);
+    free(lab);
+}
+END_TEST
+
 int main(void)
 {
     setenv("GANCL_LOG", "error", 1); /* the skipped-file warnings are expected */
@@ -674,6 +1018,10 @@ int main(void)
     tcase_add_test(tc, concat_sets);
     tcase_add_test(tc, write_idx_round_trip);
     tcase_add_test(tc, write_png_round_trip);
+    tcase_add_test(tc, images_recursive_tree);
+    tcase_add_test(tc, images_alpha_and_sizes);
+    tcase_add_test(tc, images_from_idx);
+    tcase_add_test(tc, decode_cache);
     suite_add_tcase(s, tc);
     return gt_run_suite(s);
 }

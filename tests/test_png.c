@@ -1,6 +1,7 @@
 /* tests/test_png.c - PNG writing (read back with libpng itself), grid
  * layout and value mapping, and the reader on every colour type and bit
- * depth (files made with libpng's classic API), plus bad files. */
+ * depth (files made with libpng's classic API), plus bad files, and alpha
+ * composited over a white or black background. */
 #include <math.h>
 #include <png.h>
 #include <setjmp.h>
@@ -142,6 +143,8 @@ typedef struct classic_png {
     int npalette;
     png_byte trns[256];
     int ntrns;
+    int has_trans_color; /* gray/RGB tRNS: this value is transparent */
+    png_color_16 trans_color;
     uint16_t *samples; /* w*h*channels raw sample values (palette: indices) */
 } classic_png;
 
@@ -173,6 +176,7 @@ static void write_classic(const char *path, const classic_png *cp)
                  PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     if (cp->npalette) png_set_PLTE(png, info, cp->palette, cp->npalette);
     if (cp->ntrns) png_set_tRNS(png, info, cp->trns, cp->ntrns, NULL);
+    if (cp->has_trans_color) png_set_tRNS(png, info, NULL, 0, &cp->trans_color);
     png_write_info(png, info);
     for (int y = 0; y < cp->h; y++) {
         png_bytep row = rows + (size_t)y * rowbytes;
@@ -463,6 +467,205 @@ START_TEST(reader_lying_chunk)
 }
 END_TEST
 
+/* ---- alpha composited over a background ---------------------------------- */
+
+/* The 8-bit value of any sample of `depth` bits: libpng's rounded
+ * round(v / 257) for 16 bits, bit replication below 8. */
+static unsigned any_to8(unsigned v, int depth)
+{
+    if (depth == 16) return (unsigned)floor(v / 257.0 + 0.5);
+    return v * 255u / ((1u << depth) - 1u);
+}
+
+static unsigned composite(unsigned s, unsigned a, unsigned bg)
+{
+    return (unsigned)floor((s * a + bg * (255.0 - a)) / 255.0 + 0.5);
+}
+
+/* Checks gc_png_read_over of cp (written here) for channels 0, 1, 3 and
+ * both backgrounds against values worked out from the raw samples. */
+static void check_over(const char *what, const classic_png *cp)
+{
+    const char *p = tpath("over.png");
+    write_classic(p, cp);
+    int ch = png_channels(cp->color_type);
+    int colour = cp->color_type & PNG_COLOR_MASK_COLOR;
+    size_t npix = (size_t)cp->w * cp->h;
+    unsigned *rgba = malloc(npix * 4 * sizeof *rgba); /* 8-bit straight RGBA */
+    int partial = 0;
+    for (size_t i = 0; i < npix; i++) {
+        const uint16_t *s = cp->samples + i * ch;
+        unsigned *t = rgba + 4 * i;
+        if (cp->color_type == PNG_COLOR_TYPE_PALETTE) {
+            png_color c = cp->palette[s[0]];
+            t[0] = c.red;
+            t[1] = c.green;
+            t[2] = c.blue;
+            t[3] = s[0] < cp->ntrns ? cp->trns[s[0]] : 255;
+        } else {
+            for (int k = 0; k < 3; k++)
+                t[k] = any_to8(s[colour ? k : 0], cp->depth);
+            t[3] = cp->color_type & PNG_COLOR_MASK_ALPHA ? any_to8(s[ch - 1], cp->depth) : 255;
+            if (cp->has_trans_color) {
+                int hit = colour ? s[0] == cp->trans_color.red && s[1] == cp->trans_color.green &&
+                                       s[2] == cp->trans_color.blue
+                                 : s[0] == cp->trans_color.gray;
+                if (hit) t[3] = 0;
+            }
+        }
+        partial += t[3] > 0 && t[3] < 255;
+    }
+    static const int bgs[2] = {GC_PNG_WHITE, GC_PNG_BLACK};
+    for (int b = 0; b < 2; b++)
+        for (int want = 0; want <= 3; want++) {
+            if (want == 2) continue;
+            gc_image img;
+            gc_status st = gc_png_read_over(p, want, bgs[b], &img);
+            ck_assert_msg(st == GC_OK, "%s: %s", what, gc_last_error());
+            int ec = want ? want : colour ? 3 : 1;
+            ck_assert_msg(img.c == ec && img.w == cp->w && img.h == cp->h,
+                          "%s: %dx%dx%d, want %dx%dx%d", what, img.w, img.h, img.c, cp->w, cp->h,
+                          ec);
+            for (size_t i = 0; i < npix; i++) {
+                const unsigned *t = rgba + 4 * i;
+                unsigned c[3];
+                for (int k = 0; k < 3; k++)
+                    c[k] = composite(t[k], t[3], (unsigned)bgs[b]);
+                for (int k = 0; k < ec; k++) {
+                    unsigned expect = c[k];
+                    if (ec == 1 && colour) /* composited, then PIL's convert("L") */
+                        expect = (c[0] * 19595u + c[1] * 38470u + c[2] * 7471u + 0x8000u) >> 16;
+                    ck_assert_msg(img.data[i * ec + k] == expect,
+                                  "%s (channels %d, background %d): pixel %zu ch %d is %d, want "
+                                  "%u (rgba %u %u %u %u)",
+                                  what, want, bgs[b], i, k, img.data[i * ec + k], expect, t[0],
+                                  t[1], t[2], t[3]);
+                }
+            }
+            gc_image_free(&img);
+        }
+    /* Transparency that the test means to exercise must be there. */
+    int has_alpha = (cp->color_type & PNG_COLOR_MASK_ALPHA) || cp->ntrns;
+    if (has_alpha) ck_assert_msg(partial > 0, "%s: no partly transparent pixel", what);
+    free(rgba);
+}
+
+START_TEST(reader_over_background)
+{
+    static const struct {
+        const char *name;
+        int type, depth, trns;
+    } cases[] = {
+        {"gray 1-bit", PNG_COLOR_TYPE_GRAY, 1, 0},
+        {"gray 2-bit", PNG_COLOR_TYPE_GRAY, 2, 0},
+        {"gray 4-bit", PNG_COLOR_TYPE_GRAY, 4, 0},
+        {"gray 8-bit", PNG_COLOR_TYPE_GRAY, 8, 0},
+        {"gray 16-bit", PNG_COLOR_TYPE_GRAY, 16, 0},
+        {"gray 4-bit + tRNS", PNG_COLOR_TYPE_GRAY, 4, 1},
+        {"gray 8-bit + tRNS", PNG_COLOR_TYPE_GRAY, 8, 1},
+        {"gray 16-bit + tRNS", PNG_COLOR_TYPE_GRAY, 16, 1},
+        {"gray+alpha 8-bit", PNG_COLOR_TYPE_GRAY_ALPHA, 8, 0},
+        {"gray+alpha 16-bit", PNG_COLOR_TYPE_GRAY_ALPHA, 16, 0},
+        {"RGB 8-bit", PNG_COLOR_TYPE_RGB, 8, 0},
+        {"RGB 16-bit", PNG_COLOR_TYPE_RGB, 16, 0},
+        {"RGB 8-bit + tRNS", PNG_COLOR_TYPE_RGB, 8, 1},
+        {"RGB 16-bit + tRNS", PNG_COLOR_TYPE_RGB, 16, 1},
+        {"RGBA 8-bit", PNG_COLOR_TYPE_RGBA, 8, 0},
+        {"RGBA 16-bit", PNG_COLOR_TYPE_RGBA, 16, 0},
+        {"palette 1-bit", PNG_COLOR_TYPE_PALETTE, 1, 0},
+        {"palette 4-bit", PNG_COLOR_TYPE_PALETTE, 4, 0},
+        {"palette 8-bit", PNG_COLOR_TYPE_PALETTE, 8, 0},
+        {"palette 4-bit + tRNS", PNG_COLOR_TYPE_PALETTE, 4, 1},
+        {"palette 8-bit + tRNS", PNG_COLOR_TYPE_PALETTE, 8, 1},
+    };
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+        classic_png cp;
+        memset(&cp, 0, sizeof cp);
+        cp.w = gt_randint(3, 37);
+        cp.h = gt_randint(3, 29);
+        cp.color_type = cases[ci].type;
+        cp.depth = cases[ci].depth;
+        int ch = png_channels(cp.color_type);
+        size_t npix = (size_t)cp.w * cp.h;
+        cp.samples = malloc(npix * ch * sizeof *cp.samples);
+        if (cp.color_type == PNG_COLOR_TYPE_PALETTE) {
+            cp.npalette = 1 << cp.depth;
+            if (cp.npalette > 200) cp.npalette = 200;
+            for (int i = 0; i < cp.npalette; i++)
+                cp.palette[i] =
+                    (png_color){(png_byte)gt_randint(0, 255), (png_byte)gt_randint(0, 255),
+                                (png_byte)gt_randint(0, 255)};
+            if (cases[ci].trns) {
+                /* fewer entries than the palette: the rest are opaque */
+                cp.ntrns = cp.npalette - 1;
+                for (int i = 0; i < cp.ntrns; i++)
+                    cp.trns[i] = (png_byte)gt_randint(0, 255);
+                cp.trns[0] = 0;
+                cp.trns[1] = 128;
+            }
+            for (size_t i = 0; i < npix; i++)
+                cp.samples[i] = (uint16_t)gt_randint(0, cp.npalette - 1);
+            cp.samples[0] = 0;
+            cp.samples[1] = 1;
+            cp.samples[2] = (uint16_t)(cp.npalette - 1);
+        } else {
+            /* the full range of every depth, not only multiples of 257 */
+            int top = (1 << cp.depth) - 1;
+            for (size_t i = 0; i < npix * ch; i++)
+                cp.samples[i] = (uint16_t)gt_randint(0, top);
+            if (cp.color_type & PNG_COLOR_MASK_ALPHA) {
+                cp.samples[ch - 1] = 0;                 /* transparent */
+                cp.samples[2 * ch - 1] = (uint16_t)top; /* opaque */
+                cp.samples[3 * ch - 1] = (uint16_t)(top / 2);
+            }
+            if (cases[ci].trns) {
+                cp.has_trans_color = 1;
+                cp.trans_color.red = cp.samples[0];
+                cp.trans_color.green = cp.samples[ch > 1 ? 1 : 0];
+                cp.trans_color.blue = cp.samples[ch > 1 ? 2 : 0];
+                cp.trans_color.gray = cp.samples[0];
+                memcpy(cp.samples + ch, cp.samples, ch * sizeof *cp.samples); /* twice */
+            }
+        }
+        check_over(cases[ci].name, &cp);
+        free(cp.samples);
+    }
+    gc_image img;
+    ck_assert_int_eq(gc_png_read_over(tpath("missing.png"), 0, GC_PNG_WHITE, &img), GC_ERR_IO);
+    ck_assert_ptr_null(img.data);
+}
+END_TEST
+
+/* A pixel worked out by hand: 50% gray over white and black, 8-bit RGBA. */
+START_TEST(reader_over_by_hand)
+{
+    classic_png cp;
+    memset(&cp, 0, sizeof cp);
+    cp.w = 2;
+    cp.h = 1;
+    cp.color_type = PNG_COLOR_TYPE_RGBA;
+    cp.depth = 8;
+    uint16_t s[8] = {200, 100, 0, 128, 10, 20, 30, 0};
+    cp.samples = s;
+    write_classic(tpath("hand.png"), &cp);
+    gc_image img;
+    GT_OK(gc_png_read_over(tpath("hand.png"), 3, GC_PNG_WHITE, &img));
+    /* (200*128 + 255*127) / 255 = 227.39...; (100*128 + 255*127)/255 = 177.19...;
+     * 255*127/255 = 127 */
+    uint8_t white[6] = {227, 177, 127, 255, 255, 255};
+    ck_assert(memcmp(img.data, white, 6) == 0);
+    gc_image_free(&img);
+    GT_OK(gc_png_read_over(tpath("hand.png"), 3, GC_PNG_BLACK, &img));
+    uint8_t black[6] = {100, 50, 0, 0, 0, 0}; /* 25600/255 = 100.39, 12800/255 = 50.2 */
+    ck_assert(memcmp(img.data, black, 6) == 0);
+    gc_image_free(&img);
+    GT_OK(gc_png_read(tpath("hand.png"), 3, &img)); /* alpha dropped */
+    uint8_t dropped[6] = {200, 100, 0, 10, 20, 30};
+    ck_assert(memcmp(img.data, dropped, 6) == 0);
+    gc_image_free(&img);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("png");
@@ -474,6 +677,8 @@ static Suite *suite(void)
     tcase_add_test(tc, reader_bad_files);
     tcase_add_test(tc, reader_size_versus_file);
     tcase_add_test(tc, reader_lying_chunk);
+    tcase_add_test(tc, reader_over_background);
+    tcase_add_test(tc, reader_over_by_hand);
     suite_add_tcase(s, tc);
     return s;
 }

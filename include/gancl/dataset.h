@@ -66,6 +66,67 @@ gc_status gc_dataset_load(const char *path, const char *labels_path, gc_labels_m
                           gc_dataset *out);
 void gc_dataset_free(gc_dataset *ds);
 
+/* How gc_dataset_load_images prepares images.  Start from
+ * gc_image_options_default() and set what differs. */
+typedef struct gc_image_options {
+    int channels;   /* 1 (gray, ITU-R 601 luma) or 3 (RGB; gray files replicated) */
+    int size;       /* 0: keep each image's size (all must match); S >= 1: torchvision's
+                       Resize(S, antialias=True) + CenterCrop(S) (gancl/image.h) */
+    int background; /* 0..255, what transparent pixels are laid over: GC_PNG_WHITE (255,
+                       the default) or GC_PNG_BLACK (0); see gc_png_read_over */
+    int recursive;  /* PNG folders: also .png files in sub-folders at any depth (below) */
+    /* Called, when not NULL, after every PNG file tried (decoded or skipped)
+     * with the number done and the total found; not for IDX files. */
+    void (*progress)(void *user, int64_t done, int64_t total);
+    void *progress_user;
+} gc_image_options;
+
+/* channels 1, size 0, white background, not recursive, no progress. */
+gc_image_options gc_image_options_default(void);
+
+/* gc_dataset_load with options: images become opt->channels planes of
+ * opt->size x opt->size (or their own size), and transparent PNG pixels
+ * are composited over opt->background instead of having their alpha
+ * dropped.  IDX images (gray) are replicated to 3 planes and resized the
+ * same way.  With opt->recursive a PNG folder is walked to any depth
+ * (hidden entries and links to folders skipped): with labels wanted
+ * (mode != GC_LABELS_NONE) and class sub-folders present, each class is
+ * every .png below its sub-folder, otherwise every .png below path is an
+ * image, loose or not; files are read in the order of their paths
+ * relative to the folder (strcmp).  Files that fail to decode are skipped
+ * with one warning (count and first names); none left is GC_ERR_FORMAT.
+ * opt NULL means gc_image_options_default().  gc_dataset_load is the same
+ * loader with those defaults, except that it drops alpha (gc_png_read)
+ * rather than compositing it, as it always has. */
+gc_status gc_dataset_load_images(const char *path, const char *labels_path, gc_labels_mode mode,
+                                 const gc_image_options *opt, gc_dataset *out);
+
+/* The decode cache, so that a run can skip decoding a folder the previous
+ * run decoded:
+ *
+ *     uint64_t key;
+ *     gc_dataset ds;
+ *     int hit;
+ *     GC_TRY(gc_dataset_fingerprint(dir, NULL, mode, &opt, &key));
+ *     GC_TRY(gc_dataset_cache_read(cache_file, key, &ds, &hit));
+ *     if (!hit) {
+ *         GC_TRY(gc_dataset_load_images(dir, NULL, mode, &opt, &ds));
+ *         gc_dataset_cache_write(&ds, key, cache_file);   (a failure only costs time)
+ *     }
+ *
+ * The fingerprint hashes the options and the name, size and modification
+ * time of every file below a folder (or of the IDX images and labels
+ * files), not their contents: one stat per file.  The cache file is
+ * safetensors ("images" U8 [n, c, h, w], "labels" I32 [n] when labelled,
+ * class names and source paths as metadata), written atomically.
+ * gc_dataset_cache_read gives *hit = 1 and the set, or *hit = 0 and a
+ * zeroed *out when the file is missing, was made from other files or
+ * options, or is broken (with a warning); GC_ERR_NOMEM only for memory. */
+gc_status gc_dataset_fingerprint(const char *path, const char *labels_path, gc_labels_mode mode,
+                                 const gc_image_options *opt, uint64_t *key);
+gc_status gc_dataset_cache_write(const gc_dataset *ds, uint64_t key, const char *file);
+gc_status gc_dataset_cache_read(const char *file, uint64_t key, gc_dataset *out, int *hit);
+
 /* The labels file beside an IDX images file (see above), when one exists:
  * 1 and the path in out, else 0. */
 int gc_dataset_find_labels(const char *images_path, char *out, size_t n);

@@ -83,6 +83,22 @@ typedef struct gc_image {
  * PIL's convert("L"/"RGB") does, so datasets read here match what PyTorch
  * pipelines see.  Images above 32768 pixels a side are refused. */
 gc_status gc_png_read(const char *path, int channels, gc_image *out);
+
+/* gc_png_read with alpha composited instead of dropped: every pixel of a
+ * file with transparency (gray+alpha, RGBA, palette with tRNS, gray or RGB
+ * with a tRNS colour) is laid over a plain background of value
+ * `background` in every channel (255 white, 0 black), with straight
+ * (non-premultiplied) alpha in 8-bit math: 16-bit samples and alpha are
+ * first reduced to 8 bits as gc_png_read does (round(v / 257), libpng's
+ * scaling; lower depths by bit replication), then
+ *     out = round((s * a + background * (255 - a)) / 255)
+ * exactly (PIL's paste with a mask, so Image.new("RGB", size, bg) +
+ * paste(img, mask=alpha) gives the same bytes).  Colour is composited
+ * before it becomes gray.  Files without transparency read exactly as
+ * with gc_png_read. */
+#define GC_PNG_WHITE 255
+#define GC_PNG_BLACK 0
+gc_status gc_png_read_over(const char *path, int channels, int background, gc_image *out);
 void gc_image_free(gc_image *img);
 
 /* Tiles n host images (NCHW floats, c = 1 or 3) into a grid of rows x cols

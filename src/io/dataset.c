@@ -5,6 +5,8 @@
  * Nothing a file says is trusted: label counts are checked against the
  * images, labels against GC_MAX_CLASSES, PNG sizes against the first
  * readable image, and image buffers grow only as decoded images arrive.
+ * gc_dataset_load_images adds compositing, resizing, 3 channels and a
+ * recursive folder walk on the same reading path.
  */
 #include "gancl/dataset.h"
 
@@ -12,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "gancl/image.h"
 #include "gancl/io.h"
 #include "gancl/models.h"
 #include "io/dataset_internal.h"
@@ -304,14 +308,54 @@ static gc_status list_dir(const char *dir, name_list *pngs, name_list *subdirs)
         }
     }
     closedir(d);
-    if (s == GC_OK) qsort(pngs->v, (size_t)pngs->n, sizeof(char *), cmp_str);
+    if (s == GC_OK && pngs->n) qsort(pngs->v, (size_t)pngs->n, sizeof(char *), cmp_str);
+    return s;
+}
+
+/* Every .png below root/rel (rel "" at the top), as paths relative to root,
+ * sorted once at the top.  Hidden entries are skipped, and links to
+ * folders are not followed, so a link loop cannot make the walk endless;
+ * the depth cap is for the rest (bind mounts, absurd trees). */
+#define TREE_MAX_DEPTH 64
+static gc_status list_tree(const char *root, const char *rel, name_list *pngs, int depth)
+{
+    char dir[8192], path[8192], sub[8192];
+    if (snprintf(dir, sizeof dir, "%s%s%s", root, *rel ? "/" : "", rel) >= (int)sizeof dir)
+        return gc_error(GC_ERR_ARG, "%s/%s: path too long", root, rel);
+    if (depth > TREE_MAX_DEPTH)
+        return gc_error(GC_ERR_FORMAT, "%s: folders nested more than %d deep", dir, TREE_MAX_DEPTH);
+    DIR *d = opendir(dir);
+    if (!d) return gc_error(GC_ERR_IO, "%s: cannot open the folder", dir);
+    gc_status s = GC_OK;
+    struct dirent *e;
+    while (s == GC_OK && (e = readdir(d))) {
+        if (e->d_name[0] == '.') continue;
+        struct stat st;
+        if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path ||
+            snprintf(sub, sizeof sub, "%s%s%s", rel, *rel ? "/" : "", e->d_name) >=
+                (int)sizeof sub) {
+            s = gc_error(GC_ERR_ARG, "%s/%s: path too long", dir, e->d_name);
+            break;
+        }
+        if (lstat(path, &st) != 0) continue; /* vanished meanwhile */
+        if (S_ISDIR(st.st_mode))
+            s = list_tree(root, sub, pngs, depth + 1);
+        else if (ends_with(e->d_name, ".png") &&
+                 (S_ISREG(st.st_mode) || (S_ISLNK(st.st_mode) && gc_fs_is_file(path))))
+            s = names_add(pngs, sub); /* not a FIFO, which would block the read */
+    }
+    closedir(d);
+    if (s == GC_OK && depth == 0 && pngs->n)
+        qsort(pngs->v, (size_t)pngs->n, sizeof(char *), cmp_str);
     return s;
 }
 
 /* Reading state: images appended one at a time, the first size fixed. */
 typedef struct png_reader {
     const char *root;
+    const gc_image_options *opt; /* NULL: gc_dataset_load's gray, alpha dropped, own size */
     gc_dataset *ds;
+    int64_t done, total; /* files tried, files found (for opt->progress) */
     int64_t cap;
     int32_t *labels;
     int64_t label_cap;
@@ -321,11 +365,31 @@ typedef struct png_reader {
     char first_file[4096];
 } png_reader;
 
+/* Decodes one file as r->opt asks.  Any failure skips the file, as
+ * gc_dataset_load always has (a file too big to decode is as unusable as a
+ * corrupt one, and the warning says which). */
+static gc_status decode(const png_reader *r, const char *path, gc_image *img)
+{
+    const gc_image_options *opt = r->opt;
+    if (!opt) return gc_png_read(path, 1, img);
+    GC_TRY(gc_png_read_over(path, opt->channels, opt->background, img));
+    if (!opt->size || (img->w == opt->size && img->h == opt->size)) return GC_OK;
+    gc_image small;
+    gc_status s = gc_image_resize_crop(img, opt->size, &small);
+    gc_image_free(img);
+    if (s != GC_OK) return gc_error_prefix(s, "%s", path);
+    *img = small;
+    return GC_OK;
+}
+
 static gc_status read_one(png_reader *r, const char *path, int label)
 {
     gc_dataset *ds = r->ds;
     gc_image img;
-    if (gc_png_read(path, 1, &img) != GC_OK) {
+    gc_status got = decode(r, path, &img);
+    r->done++;
+    if (r->opt && r->opt->progress) r->opt->progress(r->opt->progress_user, r->done, r->total);
+    if (got != GC_OK) {
         if (!r->bad) snprintf(r->first_err, sizeof r->first_err, "%s", gc_last_error());
         if (r->bad < 3) /* shortened names are fine in a warning */
             snprintf(r->shown[r->bad], sizeof r->shown[0], "%.*s", (int)sizeof r->shown[0] - 1,
@@ -343,7 +407,7 @@ static gc_status read_one(png_reader *r, const char *path, int label)
                      "%s is %dx%d, but %s is %dx%d: the images of a data set must have one size",
                      path, img.w, img.h, r->first_file, ds->w, ds->h);
     }
-    int64_t per = (int64_t)ds->h * ds->w;
+    int64_t plane = (int64_t)ds->h * ds->w, per = plane * img.c;
     if (s == GC_OK && ds->n == r->cap) {
         int64_t cap = r->cap ? 2 * r->cap : 256;
         uint8_t *p = realloc(ds->images, (size_t)(cap * per));
@@ -363,7 +427,14 @@ static gc_status read_one(png_reader *r, const char *path, int label)
             ds->labels = p, r->label_cap = cap;
     }
     if (s == GC_OK) {
-        memcpy(ds->images + ds->n * per, img.data, (size_t)per);
+        /* interleaved (HWC) to the data set's planes (CHW) */
+        uint8_t *dst = ds->images + ds->n * per;
+        if (img.c == 1)
+            memcpy(dst, img.data, (size_t)plane);
+        else
+            for (int64_t i = 0; i < plane; i++)
+                for (int k = 0; k < img.c; k++)
+                    dst[k * plane + i] = img.data[i * img.c + k];
         if (label >= 0) ds->labels[ds->n] = label;
         ds->n++;
     }
@@ -394,19 +465,26 @@ static void warn_skipped(const png_reader *r)
             (long long)r->ds->n);
 }
 
-static gc_status load_png_folder(const char *dir, gc_labels_mode mode, gc_dataset *out)
+static gc_status load_png_folder(const char *dir, gc_labels_mode mode, const gc_image_options *opt,
+                                 gc_dataset *out)
 {
     name_list loose = {0}, subdirs = {0}, *classes = NULL;
-    int nclasses = 0, with_png = 0;
-    gc_status s = list_dir(dir, &loose, &subdirs);
+    int nclasses = 0, with_png = 0, recursive = opt && opt->recursive;
     char sub[8192];
+    gc_status s;
+    /* Unlabelled and recursive: every .png below is an image, whatever
+     * the layout; there are no classes to get wrong. */
+    if (recursive && mode == GC_LABELS_NONE)
+        s = list_tree(dir, "", &loose, 0);
+    else
+        s = list_dir(dir, &loose, &subdirs);
     if (s == GC_OK && subdirs.n) {
         qsort(subdirs.v, (size_t)subdirs.n, sizeof(char *), gc_dataset_cmp_class);
         if (!(classes = calloc((size_t)subdirs.n, sizeof *classes)))
             s = gc_error(GC_ERR_NOMEM, "%s: out of memory", dir);
         for (int k = 0; k < subdirs.n && s == GC_OK; k++) {
             snprintf(sub, sizeof sub, "%s/%s", dir, subdirs.v[k]);
-            s = list_dir(sub, &classes[k], NULL);
+            s = recursive ? list_tree(sub, "", &classes[k], 0) : list_dir(sub, &classes[k], NULL);
             with_png += classes[k].n > 0;
         }
         if (s == GC_OK && with_png) nclasses = subdirs.n;
@@ -427,7 +505,9 @@ static gc_status load_png_folder(const char *dir, gc_labels_mode mode, gc_datase
                      "%s: no labels: its .png files are not in class sub-folders (one sub-folder "
                      "per class, named after it)",
                      dir);
-    png_reader r = {.root = dir, .ds = out};
+    png_reader r = {.root = dir, .opt = opt, .ds = out, .total = loose.n};
+    for (int k = 0; k < nclasses; k++)
+        r.total += classes[k].n;
     if (s == GC_OK && !nclasses) s = read_files(&r, dir, &loose, -1);
     int labelled = nclasses && mode != GC_LABELS_NONE;
     for (int k = 0; k < nclasses && s == GC_OK; k++) {
@@ -440,7 +520,7 @@ static gc_status load_png_folder(const char *dir, gc_labels_mode mode, gc_datase
                      r.bad, r.first_err);
     if (s == GC_OK && r.bad) warn_skipped(&r);
     if (s == GC_OK) {
-        out->c = 1;
+        out->c = opt ? opt->channels : 1;
         if (labelled) {
             out->classes = nclasses;
             s = gc_dataset_copy_names(subdirs.v, nclasses, &out->class_names);
@@ -455,8 +535,50 @@ static gc_status load_png_folder(const char *dir, gc_labels_mode mode, gc_datase
     return s;
 }
 
-gc_status gc_dataset_load(const char *path, const char *labels_path, gc_labels_mode mode,
-                          gc_dataset *out)
+/* IDX images (1 plane, their own size) made into opt's channels and size. */
+static gc_status convert_idx(gc_dataset *ds, const gc_image_options *opt)
+{
+    int c = opt->channels, size = opt->size;
+    int oh = size ? size : ds->h, ow = size ? size : ds->w;
+    if (c == 1 && oh == ds->h && ow == ds->w) return GC_OK;
+    size_t in_plane = (size_t)ds->h * (size_t)ds->w, plane = (size_t)oh * (size_t)ow;
+    uint8_t *dst = malloc(plane * (size_t)c * (size_t)(ds->n ? ds->n : 1));
+    if (!dst)
+        return gc_error(GC_ERR_NOMEM, "%s: out of memory for %lld images of %dx%dx%d",
+                        ds->images_path, (long long)ds->n, c, oh, ow);
+    for (int64_t i = 0; i < ds->n; i++) {
+        const uint8_t *src = ds->images + (size_t)i * in_plane;
+        uint8_t *o = dst + (size_t)i * plane * (size_t)c;
+        if (oh == ds->h && ow == ds->w) {
+            memcpy(o, src, in_plane);
+        } else {
+            gc_image in = {(uint8_t *)src, ds->w, ds->h, 1}, small;
+            gc_status s = gc_image_resize_crop(&in, size, &small);
+            if (s != GC_OK) {
+                free(dst);
+                return s;
+            }
+            memcpy(o, small.data, plane);
+            gc_image_free(&small);
+        }
+        for (int k = 1; k < c; k++) /* gray replicated, as PIL's convert("RGB") */
+            memcpy(o + (size_t)k * plane, o, plane);
+    }
+    free(ds->images);
+    ds->images = dst;
+    ds->c = c;
+    ds->h = oh;
+    ds->w = ow;
+    return GC_OK;
+}
+
+gc_image_options gc_image_options_default(void)
+{
+    return (gc_image_options){.channels = 1, .size = 0, .background = GC_PNG_WHITE};
+}
+
+static gc_status load_any(const char *path, const char *labels_path, gc_labels_mode mode,
+                          const gc_image_options *opt, gc_dataset *out)
 {
     memset(out, 0, sizeof *out);
     if (strlen(path) >= sizeof out->images_path)
@@ -468,9 +590,13 @@ gc_status gc_dataset_load(const char *path, const char *labels_path, gc_labels_m
                             "%s: a folder of PNGs takes its labels from its class sub-folders, "
                             "not from %s",
                             path, labels_path);
-        s = load_png_folder(path, mode, out);
+        s = load_png_folder(path, mode, opt, out);
     } else {
         s = load_idx(path, labels_path, mode, out);
+        if (s == GC_OK && opt) {
+            set_path(out->images_path, sizeof out->images_path, path);
+            s = convert_idx(out, opt);
+        }
     }
     if (s != GC_OK) {
         gc_dataset_free(out);
@@ -478,6 +604,27 @@ gc_status gc_dataset_load(const char *path, const char *labels_path, gc_labels_m
     }
     set_path(out->images_path, sizeof out->images_path, path);
     return GC_OK;
+}
+
+gc_status gc_dataset_load(const char *path, const char *labels_path, gc_labels_mode mode,
+                          gc_dataset *out)
+{
+    return load_any(path, labels_path, mode, NULL, out);
+}
+
+gc_status gc_dataset_load_images(const char *path, const char *labels_path, gc_labels_mode mode,
+                                 const gc_image_options *opt, gc_dataset *out)
+{
+    gc_image_options o = opt ? *opt : gc_image_options_default();
+    memset(out, 0, sizeof *out);
+    if (o.channels != 1 && o.channels != 3)
+        return gc_error(GC_ERR_ARG, "%s: images can have 1 or 3 channels, not %d", path,
+                        o.channels);
+    if (o.size < 0 || o.size > 16384)
+        return gc_error(GC_ERR_ARG, "%s: cannot resize images to %d pixels", path, o.size);
+    if (o.background < 0 || o.background > 255)
+        return gc_error(GC_ERR_ARG, "%s: background %d is not in 0..255", path, o.background);
+    return load_any(path, labels_path, mode, &o, out);
 }
 
 /* ---- subsets and joins ------------------------------------------------------- */

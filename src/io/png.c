@@ -91,10 +91,11 @@ static gc_status check_chunks(const char *path, const uint8_t *b, size_t n)
     return GC_OK;
 }
 
-gc_status gc_png_read(const char *path, int channels, gc_image *out)
+/* Decodes path into 8-bit RGBA (colour files) or GA (gray files), so that
+ * libpng never composites and the caller decides what alpha means. */
+static gc_status decode_with_alpha(const char *path, uint8_t **pix, int *w, int *h, int *colour)
 {
-    GC_ASSERT(channels == 0 || channels == 1 || channels == 3);
-    memset(out, 0, sizeof *out);
+    *pix = NULL;
     void *file = NULL;
     size_t n = 0;
     GC_TRY(gc_fs_read_file(path, PNG_MAX_FILE, &file, &n));
@@ -110,7 +111,6 @@ gc_status gc_png_read(const char *path, int channels, gc_image *out)
         free(file);
         return gc_error(GC_ERR_FORMAT, "%s: not a readable PNG: %s", path, img.message);
     }
-    int w = (int)img.width, h = (int)img.height;
     if (img.width > PNG_MAX_SIDE || img.height > PNG_MAX_SIDE) {
         png_image_free(&img);
         free(file);
@@ -130,34 +130,71 @@ gc_status gc_png_read(const char *path, int channels, gc_image *out)
                         "%s: truncated or corrupt: %u x %u pixels cannot fit in a %zu-byte PNG",
                         path, img.width, img.height, n);
     }
-    int colour = (img.format & PNG_FORMAT_FLAG_COLOR) != 0;
-    int want = channels ? channels : (colour ? 3 : 1);
+    *w = (int)img.width;
+    *h = (int)img.height;
+    *colour = (img.format & PNG_FORMAT_FLAG_COLOR) != 0;
     /* 16-bit files without gAMA/sRGB are taken as sRGB (as PIL does), so
-     * 8-bit output is the high byte, not a linear-to-sRGB conversion. */
+     * 8-bit output is the 16-bit value scaled and rounded, not a
+     * linear-to-sRGB conversion. */
     img.flags |= PNG_IMAGE_FLAG_16BIT_sRGB;
-    /* Read with alpha so libpng never composites; alpha is dropped below. */
-    img.format = colour ? PNG_FORMAT_RGBA : PNG_FORMAT_GA;
-    int in_c = colour ? 4 : 2;
-    size_t npix = (size_t)w * (size_t)h;
-    uint8_t *tmp = malloc(npix * (size_t)in_c);
-    uint8_t *dst = malloc(npix * (size_t)want);
-    if (!tmp || !dst) {
+    img.format = *colour ? PNG_FORMAT_RGBA : PNG_FORMAT_GA;
+    int in_c = *colour ? 4 : 2;
+    uint8_t *tmp = malloc((size_t)*w * (size_t)*h * (size_t)in_c);
+    if (!tmp) {
         png_image_free(&img);
         free(file);
-        free(tmp);
-        free(dst);
-        return gc_error(GC_ERR_NOMEM, "%s: out of memory for %d x %d pixels", path, w, h);
+        return gc_error(GC_ERR_NOMEM, "%s: out of memory for %d x %d pixels", path, *w, *h);
     }
-    int ok = png_image_finish_read(&img, NULL, tmp, w * in_c, NULL);
+    int ok = png_image_finish_read(&img, NULL, tmp, *w * in_c, NULL);
     free(file);
     if (!ok) {
         free(tmp);
-        free(dst);
         return gc_error(GC_ERR_FORMAT, "%s: broken PNG: %s", path, img.message);
     }
+    *pix = tmp;
+    return GC_OK;
+}
+
+/* round(x / 255) for x in [0, 255 * 255]: PIL's DIV255, exact (x / 255 is
+ * never a tie). */
+static inline uint8_t div255(unsigned x)
+{
+    unsigned t = x + 128u;
+    return (uint8_t)(((t >> 8) + t) >> 8);
+}
+
+/* s over a background of value bg with straight alpha a: PIL's paste with
+ * a mask, round((s * a + bg * (255 - a)) / 255). */
+static inline uint8_t over(uint8_t s, uint8_t a, unsigned bg)
+{
+    return div255(s * (unsigned)a + bg * (255u - a));
+}
+
+/* background < 0 drops alpha; 0..255 composites over that value. */
+static gc_status read_png(const char *path, int channels, int background, gc_image *out)
+{
+    GC_ASSERT(channels == 0 || channels == 1 || channels == 3);
+    GC_ASSERT(background <= 255);
+    memset(out, 0, sizeof *out);
+    uint8_t *tmp = NULL;
+    int w = 0, h = 0, colour = 0;
+    GC_TRY(decode_with_alpha(path, &tmp, &w, &h, &colour));
+    int want = channels ? channels : (colour ? 3 : 1);
+    int in_c = colour ? 4 : 2;
+    size_t npix = (size_t)w * (size_t)h;
+    uint8_t *dst = malloc(npix * (size_t)want);
+    if (!dst) {
+        free(tmp);
+        return gc_error(GC_ERR_NOMEM, "%s: out of memory for %d x %d pixels", path, w, h);
+    }
     for (size_t i = 0; i < npix; i++) {
-        const uint8_t *p = tmp + i * (size_t)in_c;
+        uint8_t *p = tmp + i * (size_t)in_c;
         uint8_t *q = dst + i * (size_t)want;
+        if (background >= 0) { /* composite in place: colour first, then luma */
+            uint8_t a = p[in_c - 1];
+            for (int k = 0; k < in_c - 1; k++)
+                p[k] = over(p[k], a, (unsigned)background);
+        }
         if (!colour) {
             for (int k = 0; k < want; k++)
                 q[k] = p[0];
@@ -176,6 +213,17 @@ gc_status gc_png_read(const char *path, int channels, gc_image *out)
     out->h = h;
     out->c = want;
     return GC_OK;
+}
+
+gc_status gc_png_read(const char *path, int channels, gc_image *out)
+{
+    return read_png(path, channels, -1, out);
+}
+
+gc_status gc_png_read_over(const char *path, int channels, int background, gc_image *out)
+{
+    GC_ASSERT(background >= 0 && background <= 255);
+    return read_png(path, channels, background, out);
 }
 
 void gc_image_free(gc_image *img)
