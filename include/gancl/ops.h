@@ -220,6 +220,67 @@ gc_status gc_class_project_backward(const gc_tensor *dx /* or NULL */, const gc_
                                     const gc_tensor *dy, const gc_tensor *x, const gc_tensor *e,
                                     const gc_tensor *labels);
 
+/* ---- against mode collapse -------------------------------------------
+ * Building blocks of the remedies a trainer can switch on.
+ *
+ * Hinge loss (Lim & Ye 2017, as in Miyato et al. 2018), one term per call
+ * over the N logits of z:
+ *   GC_HINGE_REAL:  loss[0] = mean_i max(0, 1 - z_i)   (D on real samples)
+ *   GC_HINGE_FAKE:  loss[0] = mean_i max(0, 1 + z_i)   (D on fake samples)
+ *   GC_HINGE_GEN:   loss[0] = -mean_i z_i              (G's loss)
+ * Backward WRITES dz = scale * dloss/dz, i.e. -scale/N where 1 - z > 0
+ * (REAL), scale/N where 1 + z > 0 (FAKE), 0 elsewhere (the kink itself
+ * included, as PyTorch's relu), and -scale/N everywhere (GEN); dz may
+ * alias z. */
+typedef enum gc_hinge_term {
+    GC_HINGE_REAL,
+    GC_HINGE_FAKE,
+    GC_HINGE_GEN,
+} gc_hinge_term;
+gc_status gc_hinge_forward(const gc_tensor *loss, const gc_tensor *z, gc_hinge_term term);
+gc_status gc_hinge_backward(const gc_tensor *dz, const gc_tensor *z, gc_hinge_term term,
+                            float scale);
+
+/* Minibatch standard deviation (Karras et al. 2018, ProGAN), x (N, C, H, W),
+ * y (N, C + 1, H, W), group size G dividing N, M = N / G groups.  As in
+ * ProGAN's and StyleGAN's code, group m holds the samples n with
+ * n mod M == m (so G = N is one group of the whole batch).  y's first C
+ * channels are x; its last channel holds, at every pixel of every sample of
+ * group m,
+ *   s_m = mean over (c, h, w) of sqrt(var_m(c, h, w) + 1e-8)
+ * where var_m is the BIASED variance (divided by G) over the group's
+ * samples.  Backward WRITES dx (N, C, H, W) from dy (N, C + 1, H, W),
+ * recomputing the statistics from x; dx must not alias dy or x. */
+#define GC_MBSTD_EPS 1e-8f
+gc_status gc_mbstd_forward(const gc_tensor *y, const gc_tensor *x, int group);
+gc_status gc_mbstd_backward(const gc_tensor *dx, const gc_tensor *dy, const gc_tensor *x,
+                            int group);
+
+/* Spectral normalisation (Miyato et al. 2018).  w (any shape) is seen as
+ * the matrix W (out, in) with out = w->shape[0] and in = numel / out (a
+ * conv2d weight (OC, C, KH, KW) gives (OC, C*KH*KW)); u (out) is state the
+ * caller owns and keeps across steps (start it random, not zero).  Forward
+ * runs `iters` >= 1 power-iteration steps, each
+ *   v = W^T u / max(||W^T u||, 1e-12),   u = W v / max(||W v||, 1e-12)
+ * (PyTorch's normalize), updating u in place and WRITING v (in), then
+ *   sigma[0] = u^T W v  (= ||W v||^2 / max(||W v||, 1e-12))
+ * and, when w_sn is not NULL, WRITES w_sn = w / sigma (same numel as w).
+ * Backward treats u and v as constants (as PyTorch's spectral_norm in
+ * training): with G = dw_sn,
+ *   dw += (G - <G, w / sigma> u v^T) / sigma
+ * ACCUMULATING into dw like any parameter gradient; dw must not alias
+ * dw_sn or w. */
+#define GC_SN_EPS 1e-12f
+gc_status gc_spectral_norm_forward(const gc_tensor *w_sn /* or NULL */, const gc_tensor *u,
+                                   const gc_tensor *v, const gc_tensor *sigma, const gc_tensor *w,
+                                   int iters);
+gc_status gc_spectral_norm_backward(const gc_tensor *dw, const gc_tensor *dw_sn, const gc_tensor *w,
+                                    const gc_tensor *u, const gc_tensor *v, const gc_tensor *sigma);
+
+/* Exponential moving average of weights (G's, for sampling), one launch
+ * over a whole buffer: avg = decay * avg + (1 - decay) * x. */
+gc_status gc_ema_update(const gc_tensor *avg, const gc_tensor *x, float decay);
+
 /* ---- Adam -------------------------------------------------------------
  * One launch over a whole buffer of parameters.  step is 1 for the first
  * update (bias correction 1 - beta^step). */

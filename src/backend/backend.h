@@ -90,6 +90,15 @@ struct gc_backend_i {
     gc_status (*class_project_forward)(gc_t y, gc_t x, gc_t e, gc_t labels);
     gc_status (*class_project_backward)(gc_t dx, gc_t de, gc_t dy, gc_t x, gc_t e, gc_t labels);
 
+    /* Against mode collapse (gancl/ops.h); w_sn may be NULL. */
+    gc_status (*hinge_forward)(gc_t loss, gc_t z, gc_hinge_term term);
+    gc_status (*hinge_backward)(gc_t dz, gc_t z, gc_hinge_term term, float scale);
+    gc_status (*mbstd_forward)(gc_t y, gc_t x, int group);
+    gc_status (*mbstd_backward)(gc_t dx, gc_t dy, gc_t x, int group);
+    gc_status (*spectral_norm_forward)(gc_t w_sn, gc_t u, gc_t v, gc_t sigma, gc_t w, int iters);
+    gc_status (*spectral_norm_backward)(gc_t dw, gc_t dw_sn, gc_t w, gc_t u, gc_t v, gc_t sigma);
+    gc_status (*ema_update)(gc_t avg, gc_t x, float decay);
+
     gc_status (*adam_update)(gc_t param, gc_t grad, gc_t m, gc_t v, const gc_adam_params *p);
 
     /* Fills y with Philox4x32-10 draws for counters offset .. offset+numel-1

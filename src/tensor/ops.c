@@ -494,6 +494,91 @@ gc_status gc_class_project_backward(const gc_tensor *dx, const gc_tensor *de, co
     return DISPATCH(x, class_project_backward, dx, de, dy, x, e, labels);
 }
 
+/* ---- against mode collapse --------------------------------------------- */
+
+gc_status gc_hinge_forward(const gc_tensor *loss, const gc_tensor *z, gc_hinge_term term)
+{
+    CHECK(numel(loss) == 1 && numel(z) >= 1);
+    CHECK(term == GC_HINGE_REAL || term == GC_HINGE_FAKE || term == GC_HINGE_GEN);
+    SAME_BE(loss, z);
+    return DISPATCH(z, hinge_forward, loss, z, term);
+}
+
+gc_status gc_hinge_backward(const gc_tensor *dz, const gc_tensor *z, gc_hinge_term term,
+                            float scale)
+{
+    CHECK(numel(dz) == numel(z) && numel(z) >= 1);
+    CHECK(term == GC_HINGE_REAL || term == GC_HINGE_FAKE || term == GC_HINGE_GEN);
+    SAME_BE(dz, z);
+    return DISPATCH(z, hinge_backward, dz, z, term, scale);
+}
+
+/* y (N, C + 1, H, W) against x (N, C, H, W), G dividing N. */
+static void check_mbstd(const gc_tensor *y, const gc_tensor *x, int group)
+{
+    CHECK(x->ndim == 4 && y->ndim == 4);
+    CHECK(GC_N(y) == GC_N(x) && GC_C(y) == GC_C(x) + 1 && GC_H(y) == GC_H(x) && GC_W(y) == GC_W(x));
+    CHECK(numel(x) >= 1);
+    CHECK(group >= 1 && GC_N(x) % group == 0);
+    SAME_BE(y, x);
+}
+
+gc_status gc_mbstd_forward(const gc_tensor *y, const gc_tensor *x, int group)
+{
+    check_mbstd(y, x, group);
+    return DISPATCH(x, mbstd_forward, y, x, group);
+}
+
+gc_status gc_mbstd_backward(const gc_tensor *dx, const gc_tensor *dy, const gc_tensor *x, int group)
+{
+    check_mbstd(dy, x, group);
+    CHECK(gc_tensor_same_shape(dx, x));
+    SAME_BE(dx, x);
+    return DISPATCH(x, mbstd_backward, dx, dy, x, group);
+}
+
+/* u has W's rows, v its columns (w seen as (shape[0], numel / shape[0])). */
+static void check_sn(const gc_tensor *w, const gc_tensor *u, const gc_tensor *v,
+                     const gc_tensor *sigma)
+{
+    CHECK(w->ndim >= 1 && w->shape[0] >= 1 && numel(w) >= 1);
+    CHECK(numel(u) == w->shape[0]);
+    CHECK(numel(v) == numel(w) / w->shape[0]);
+    CHECK(numel(sigma) == 1);
+    SAME_BE(w, u);
+    SAME_BE(w, v);
+    SAME_BE(w, sigma);
+}
+
+gc_status gc_spectral_norm_forward(const gc_tensor *w_sn, const gc_tensor *u, const gc_tensor *v,
+                                   const gc_tensor *sigma, const gc_tensor *w, int iters)
+{
+    check_sn(w, u, v, sigma);
+    CHECK(iters >= 1);
+    if (w_sn) {
+        CHECK(numel(w_sn) == numel(w));
+        SAME_BE(w_sn, w);
+    }
+    return DISPATCH(w, spectral_norm_forward, w_sn, u, v, sigma, w, iters);
+}
+
+gc_status gc_spectral_norm_backward(const gc_tensor *dw, const gc_tensor *dw_sn, const gc_tensor *w,
+                                    const gc_tensor *u, const gc_tensor *v, const gc_tensor *sigma)
+{
+    check_sn(w, u, v, sigma);
+    CHECK(numel(dw) == numel(w) && numel(dw_sn) == numel(w));
+    SAME_BE(dw, w);
+    SAME_BE(dw_sn, w);
+    return DISPATCH(w, spectral_norm_backward, dw, dw_sn, w, u, v, sigma);
+}
+
+gc_status gc_ema_update(const gc_tensor *avg, const gc_tensor *x, float decay)
+{
+    CHECK(numel(avg) == numel(x));
+    SAME_BE(avg, x);
+    return DISPATCH(avg, ema_update, avg, x, decay);
+}
+
 gc_status gc_adam_update(const gc_tensor *param, const gc_tensor *grad, const gc_tensor *m,
                          const gc_tensor *v, const gc_adam_params *p)
 {

@@ -82,4 +82,13 @@ gc_status gc_cl_class_embed_backward(gc_t de, gc_t dy, gc_t labels);
 gc_status gc_cl_class_project_forward(gc_t y, gc_t x, gc_t e, gc_t labels);
 gc_status gc_cl_class_project_backward(gc_t dx, gc_t de, gc_t dy, gc_t x, gc_t e, gc_t labels);
 
+/* cl_gan_ops.c */
+gc_status gc_cl_hinge_forward(gc_t loss, gc_t z, gc_hinge_term term);
+gc_status gc_cl_hinge_backward(gc_t dz, gc_t z, gc_hinge_term term, float scale);
+gc_status gc_cl_mbstd_forward(gc_t y, gc_t x, int group);
+gc_status gc_cl_mbstd_backward(gc_t dx, gc_t dy, gc_t x, int group);
+gc_status gc_cl_spectral_norm_forward(gc_t w_sn, gc_t u, gc_t v, gc_t sigma, gc_t w, int iters);
+gc_status gc_cl_spectral_norm_backward(gc_t dw, gc_t dw_sn, gc_t w, gc_t u, gc_t v, gc_t sigma);
+gc_status gc_cl_ema_update(gc_t avg, gc_t x, float decay);
+
 #endif
