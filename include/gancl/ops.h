@@ -213,7 +213,8 @@ gc_status gc_softmax_ce_backward(const gc_tensor *dz, const gc_tensor *z, const 
  * on the CPU backend before anything is written; NaN in that row of y (and
  * of dx, and no contribution to de) on a device. */
 gc_status gc_class_embed_forward(const gc_tensor *y, const gc_tensor *e, const gc_tensor *labels);
-gc_status gc_class_embed_backward(const gc_tensor *de, const gc_tensor *dy, const gc_tensor *labels);
+gc_status gc_class_embed_backward(const gc_tensor *de, const gc_tensor *dy,
+                                  const gc_tensor *labels);
 gc_status gc_class_project_forward(const gc_tensor *y, const gc_tensor *x, const gc_tensor *e,
                                    const gc_tensor *labels);
 gc_status gc_class_project_backward(const gc_tensor *dx /* or NULL */, const gc_tensor *de,
