@@ -261,6 +261,43 @@ START_TEST(test_cli_bad_labels)
 }
 END_TEST
 
+/* A PNG folder with one sub-folder per class: the class names travel
+ * through the checkpoint into export's folders. */
+START_TEST(test_cli_png_class_names)
+{
+    setup();
+    static const char *const names[] = {"boot", "coat", "shirt"};
+    char root[160], dir[220], file[260], out[160], exp[160], err[4096];
+    snprintf(root, sizeof root, "%s/named", tmp_dir);
+    mkdir(root, 0755);
+    for (int k = 0; k < 3; k++) {
+        snprintf(dir, sizeof dir, "%s/%s", root, names[k]);
+        ck_assert_int_eq(mkdir(dir, 0755), 0);
+        for (int i = 0; i < 4; i++) {
+            snprintf(file, sizeof file, "%s/%d.png", dir, i);
+            GT_OK(gc_png_write_gray(file, images + (k * 4 + i) * H * W, W, H));
+        }
+    }
+    snprintf(out, sizeof out, "%s/named-run", tmp_dir);
+    snprintf(exp, sizeof exp, "%s/named-export/", tmp_dir);
+    int rc = run_gancl(GT_ARGS("--device", "cpu", "train", "--conditional", "--data", root,
+                               "--batch", "4", "--g-width", "4", "--d-width", "3", "--latent", "5",
+                               "--steps", "2", "--out", out),
+                       err, sizeof err);
+    ck_assert_msg(rc == 0, "train on class folders failed (%d): %s", rc, err);
+    char ckpt[220];
+    snprintf(ckpt, sizeof ckpt, "%s/checkpoint.safetensors", out);
+    rc = run_gancl(GT_ARGS("--device", "cpu", "export", "--checkpoint", ckpt, "--per-class", "2",
+                           "--out", exp),
+                   err, sizeof err);
+    ck_assert_msg(rc == 0, "export failed (%d): %s", rc, err);
+    for (int k = 0; k < 3; k++) {
+        snprintf(file, sizeof file, "%s%s/000001.png", exp, names[k]);
+        ck_assert_msg(file_exists(file), "export wrote no %s", file);
+    }
+}
+END_TEST
+
 /* A tiny augment-eval: three settings, two seeds, its three files. */
 START_TEST(test_cli_augment_eval)
 {
@@ -307,6 +344,7 @@ static Suite *suite(void)
     tcase_add_test(t, test_resume_conditional);
     tcase_add_test(t, test_cli_conditional_grid);
     tcase_add_test(t, test_cli_bad_labels);
+    tcase_add_test(t, test_cli_png_class_names);
     tcase_add_test(t, test_cli_augment_eval);
     suite_add_tcase(s, t);
     return s;
