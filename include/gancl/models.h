@@ -63,6 +63,9 @@ gc_status gc_gan_config_check(const gc_gan_config *c);
 /* The pixel range the model's images live in: [0, 1] for seed (sigmoid),
  * [-1, 1] for dcgan (tanh).  Data is mapped there from bytes. */
 void gc_gan_pixel_range(gc_model_kind kind, float *lo, float *hi);
+/* n floats in [lo, hi] to bytes, linearly, rounded and clamped, NaN to 0:
+ * how generated images are saved (sample, export, augment-eval). */
+void gc_pixels_to_bytes(const float *x, int64_t n, float lo, float hi, uint8_t *out);
 
 typedef struct gc_gan {
     gc_gan_config cfg;

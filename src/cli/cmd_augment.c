@@ -273,10 +273,7 @@ static gc_status synthesize(experiment *x, const gc_dataset *subset, uint64_t se
     if (s == GC_OK) {
         float lo, hi;
         gc_gan_pixel_range(cfg.model.kind, &lo, &hi);
-        for (int64_t i = 0; i < n * per; i++) {
-            float v = (img[i] - lo) / (hi - lo) * 255.0f;
-            out->images[i] = isnan(v) ? 0 : v <= 0 ? 0 : v >= 255 ? 255 : (uint8_t)lrintf(v);
-        }
+        gc_pixels_to_bytes(img, n * per, lo, hi, out->images);
         memcpy(out->labels, labels, (size_t)n * sizeof *labels);
         out->n = n, out->c = 1, out->h = subset->h, out->w = subset->w, out->classes = k;
         /* The first 10 of each class, one row per class. */

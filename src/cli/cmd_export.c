@@ -113,16 +113,6 @@ int gc_export_args_parse(int argc, char **argv, gc_export_args *a)
     return 0;
 }
 
-/* Floats in [lo, hi] to bytes: rounded, clamped, NaN to 0 (as `gancl
- * sample` writes them). */
-static void to_bytes(const float *x, int64_t n, float lo, float hi, uint8_t *out)
-{
-    for (int64_t i = 0; i < n; i++) {
-        float v = (x[i] - lo) / (hi - lo) * 255.0f;
-        out[i] = isnan(v) ? 0 : v <= 0 ? 0 : v >= 255 ? 255 : (uint8_t)lrintf(v);
-    }
-}
-
 /* The checkpoint's "class_names" metadata (a JSON array of `classes`
  * strings) into ds->class_names; none there: "0" .. "K-1". */
 static gc_status read_class_names(const char *ckpt, int classes, gc_dataset *ds)
@@ -169,18 +159,6 @@ static gc_status read_class_names(const char *ckpt, int classes, gc_dataset *ds)
     return GC_OK;
 }
 
-static int folder_has_entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d) return 0;
-    struct dirent *e;
-    int any = 0;
-    while (!any && (e = readdir(d)))
-        any = e->d_name[0] != '.';
-    closedir(d);
-    return any;
-}
-
 /* Generates ds->n images, ds->n / classes per class, class by class. */
 static gc_status generate(gc_gan *gan, gc_rng *rng, int batch, int64_t per_class, gc_dataset *ds)
 {
@@ -198,7 +176,7 @@ static gc_status generate(gc_gan *gan, gc_rng *rng, int batch, int64_t per_class
         /* The noise stream runs on across calls: the set does not depend on
          * the batch size. */
         s = gc_gan_sample_classes(gan, rng, b, ds->labels + done, buf);
-        if (s == GC_OK) to_bytes(buf, b * per, lo, hi, ds->images + done * per);
+        if (s == GC_OK) gc_pixels_to_bytes(buf, b * per, lo, hi, ds->images + done * per);
         done += b;
     }
     free(buf);
@@ -226,7 +204,7 @@ int gc_cmd_export(gc_cli *cli, int argc, char **argv)
     if (total * per > EXPORT_MAX_BYTES)
         return gc_cli_usage_error("export: %lld images of %dx%d are above the 2^34-byte limit",
                                   total, m->height, m->width);
-    if (a.format == GC_EXPORT_PNG && folder_has_entries(a.out))
+    if (a.format == GC_EXPORT_PNG && gc_fs_has_entries(a.out))
         return gc_cli_usage_error("export: %s is not empty; export into a new or empty folder",
                                   a.out);
     gc_dataset ds = {.n = total, .c = 1, .h = m->height, .w = m->width, .classes = K};

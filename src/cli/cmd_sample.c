@@ -40,15 +40,6 @@ static int ends_with(const char *s, const char *tail)
     return n >= t && !strcmp(s + n - t, tail);
 }
 
-/* Floats in [lo, hi] to bytes: rounded, clamped, NaN to 0. */
-static void to_bytes(const float *x, int64_t n, float lo, float hi, uint8_t *out)
-{
-    for (int64_t i = 0; i < n; i++) {
-        float v = (x[i] - lo) / (hi - lo) * 255.0f;
-        out[i] = isnan(v) ? 0 : v <= 0 ? 0 : v >= 255 ? 255 : (uint8_t)lrintf(v);
-    }
-}
-
 static gc_status write_images(gc_sample_out_kind kind, const char *out, const float *img, int n,
                               const gc_gan_config *m)
 {
@@ -59,7 +50,7 @@ static gc_status write_images(gc_sample_out_kind kind, const char *out, const fl
     int64_t per = (int64_t)m->channels * m->height * m->width;
     uint8_t *bytes = malloc((size_t)(n * per));
     if (!bytes) return gc_error(GC_ERR_NOMEM, "out of memory for %d images", n);
-    to_bytes(img, n * per, lo, hi, bytes);
+    gc_pixels_to_bytes(img, n * per, lo, hi, bytes);
     gc_status s = GC_OK;
     if (kind == GC_SAMPLE_IDX) {
         gc_idx d = {.kind = GC_IDX_IMAGES, .data = bytes, .n = n, .h = m->height, .w = m->width};

@@ -69,19 +69,6 @@ static gc_status check_class_name(const char *dir, int k, const char *name)
     return GC_OK;
 }
 
-/* Any visible entry in dir (a folder that does not exist is empty). */
-static int has_entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d) return 0;
-    struct dirent *e;
-    int any = 0;
-    while (!any && (e = readdir(d)))
-        any = e->d_name[0] != '.';
-    closedir(d);
-    return any;
-}
-
 gc_status gc_dataset_write_png_folders(const gc_dataset *ds, const char *dir)
 {
     if (ds->c != 1 && ds->c != 3)
@@ -94,7 +81,7 @@ gc_status gc_dataset_write_png_folders(const gc_dataset *ds, const char *dir)
     memcpy(root, dir, dlen);
     root[dlen] = '\0';
     /* Files left from an earlier, larger set would join this one unseen. */
-    if (gc_fs_is_dir(root) && has_entries(root))
+    if (gc_fs_is_dir(root) && gc_fs_has_entries(root))
         return gc_error(GC_ERR_ARG,
                         "%s: the folder is not empty; write a data set into a new or "
                         "empty folder",

@@ -2,6 +2,7 @@
  * layer lists, their initialisation, sampling and FLOP count. */
 #include "gancl/models.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,6 +63,14 @@ void gc_gan_pixel_range(gc_model_kind kind, float *lo, float *hi)
 {
     *lo = kind == GC_MODEL_SEED ? 0.0f : -1.0f;
     *hi = 1.0f;
+}
+
+void gc_pixels_to_bytes(const float *x, int64_t n, float lo, float hi, uint8_t *out)
+{
+    for (int64_t i = 0; i < n; i++) {
+        float v = (x[i] - lo) / (hi - lo) * 255.0f;
+        out[i] = isnan(v) ? 0 : v <= 0 ? 0 : v >= 255 ? 255 : (uint8_t)lrintf(v);
+    }
 }
 
 static gc_layer_desc dense(int out_c, int out_h, int out_w, int bias)

@@ -213,3 +213,15 @@ int gc_fs_remove_temps(const char *dir, int min_age)
     closedir(d);
     return removed;
 }
+
+int gc_fs_has_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    struct dirent *e;
+    int any = 0;
+    while (!any && (e = readdir(d)))
+        any = e->d_name[0] != '.';
+    closedir(d);
+    return any;
+}

@@ -43,4 +43,8 @@ int gc_fs_remove_temps(const char *dir, int min_age);
 int gc_fs_is_dir(const char *path);
 int gc_fs_is_file(const char *path);
 
+/* 1 if dir holds a visible entry (a name not starting with '.'); a folder
+ * that does not exist or cannot be read holds none. */
+int gc_fs_has_entries(const char *dir);
+
 #endif

@@ -8,22 +8,6 @@
 #include "backend/cpu/cpu_ops.h"
 #include "util/error.h"
 
-/* Labels are host memory here, so a bad one is refused before anything is
- * written (gancl/ops.h); the negated comparisons also catch NaN.  The same
- * rule as softmax cross-entropy's (cpu_loss.c). */
-static gc_status check_labels(const float *lab, int64_t n, int64_t k, const char *op)
-{
-    for (int64_t i = 0; i < n; i++) {
-        double v = lab[i];
-        if (!(v >= 0.0 && v < (double)k && v == floor(v)))
-            return gc_error(GC_ERR_ARG,
-                            "%s: label %g of row %" PRId64 " is not a class index in [0, %" PRId64
-                            ")",
-                            op, v, i, k);
-    }
-    return GC_OK;
-}
-
 /* de[k] += sum over the rows n with label k of w[n] * rows[n] (w NULL: 1).
  * Class by class with a double row accumulator, so that each sum is
  * computed once in double and in row order, whatever the labels. */
@@ -59,7 +43,7 @@ gc_status gc_cpu_class_embed_forward(gc_t y, gc_t e, gc_t labels)
     int64_t n = y->shape[0], k = e->shape[0], f = e->shape[1];
     const float *pe = gc_cpu_data(e), *lab = gc_cpu_data(labels);
     float *py = gc_cpu_data(y);
-    GC_TRY(check_labels(lab, n, k, "class_embed"));
+    GC_TRY(gc_cpu_check_labels(lab, n, k, "class_embed"));
     for (int64_t i = 0; i < n; i++) {
         const float *row = pe + (int64_t)lab[i] * f;
         float *out = py + i * f;
@@ -73,7 +57,7 @@ gc_status gc_cpu_class_embed_backward(gc_t de, gc_t dy, gc_t labels)
 {
     int64_t n = dy->shape[0], k = de->shape[0], f = de->shape[1];
     const float *lab = gc_cpu_data(labels);
-    GC_TRY(check_labels(lab, n, k, "class_embed backward"));
+    GC_TRY(gc_cpu_check_labels(lab, n, k, "class_embed backward"));
     return class_scatter(gc_cpu_data(de), gc_cpu_data(dy), NULL, lab, n, k, f,
                          "class_embed backward");
 }
@@ -83,7 +67,7 @@ gc_status gc_cpu_class_project_forward(gc_t y, gc_t x, gc_t e, gc_t labels)
     int64_t n = x->shape[0], k = e->shape[0], f = e->shape[1];
     const float *px = gc_cpu_data(x), *pe = gc_cpu_data(e), *lab = gc_cpu_data(labels);
     float *py = gc_cpu_data(y);
-    GC_TRY(check_labels(lab, n, k, "class_project"));
+    GC_TRY(gc_cpu_check_labels(lab, n, k, "class_project"));
     for (int64_t i = 0; i < n; i++) {
         const float *row = pe + (int64_t)lab[i] * f, *xr = px + i * f;
         double s = 0.0;
@@ -98,7 +82,7 @@ gc_status gc_cpu_class_project_backward(gc_t dx, gc_t de, gc_t dy, gc_t x, gc_t 
 {
     int64_t n = x->shape[0], k = e->shape[0], f = e->shape[1];
     const float *pe = gc_cpu_data(e), *pdy = gc_cpu_data(dy), *lab = gc_cpu_data(labels);
-    GC_TRY(check_labels(lab, n, k, "class_project backward"));
+    GC_TRY(gc_cpu_check_labels(lab, n, k, "class_project backward"));
     /* de first: it reads x, which dx could share a buffer with. */
     GC_TRY(class_scatter(gc_cpu_data(de), gc_cpu_data(x), pdy, lab, n, k, f,
                          "class_project backward"));

@@ -8,7 +8,7 @@
 
 /* Labels are host memory here, so a bad one is refused before anything is
  * written (gancl/ops.h); the negated comparisons also catch NaN. */
-static gc_status check_labels(const float *lab, int64_t n, int64_t k, const char *op)
+gc_status gc_cpu_check_labels(const float *lab, int64_t n, int64_t k, const char *op)
 {
     for (int64_t i = 0; i < n; i++) {
         double v = lab[i];
@@ -38,7 +38,7 @@ gc_status gc_cpu_softmax_ce_forward(gc_t loss, gc_t correct, gc_t z, gc_t labels
 {
     int64_t n = z->shape[0], k = z->shape[1];
     const float *pz = gc_cpu_data(z), *lab = gc_cpu_data(labels);
-    GC_TRY(check_labels(lab, n, k, "softmax_ce"));
+    GC_TRY(gc_cpu_check_labels(lab, n, k, "softmax_ce"));
     double total = 0.0;
     int64_t hits = 0;
     for (int64_t i = 0; i < n; i++) {
@@ -59,7 +59,7 @@ gc_status gc_cpu_softmax_ce_backward(gc_t dz, gc_t z, gc_t labels, float scale)
     int64_t n = z->shape[0], k = z->shape[1];
     const float *pz = gc_cpu_data(z), *lab = gc_cpu_data(labels);
     float *pdz = gc_cpu_data(dz);
-    GC_TRY(check_labels(lab, n, k, "softmax_ce backward"));
+    GC_TRY(gc_cpu_check_labels(lab, n, k, "softmax_ce backward"));
     double f = (double)scale / (double)n;
     for (int64_t i = 0; i < n; i++) {
         const float *row = pz + i * k;

@@ -75,6 +75,9 @@ gc_status gc_cpu_rng_fill(gc_t y, uint64_t seed, uint64_t offset, int normal, fl
 gc_status gc_cpu_nonfinite_flag(gc_t flag, gc_t x, float value); /* cpu_check.c */
 
 /* cpu_loss.c */
+/* GC_ERR_ARG naming op and the row unless each of the n labels is an
+ * integer class index in [0, k) (softmax CE and the class ops). */
+gc_status gc_cpu_check_labels(const float *lab, int64_t n, int64_t k, const char *op);
 gc_status gc_cpu_softmax_ce_forward(gc_t loss, gc_t correct, gc_t z, gc_t labels);
 gc_status gc_cpu_softmax_ce_backward(gc_t dz, gc_t z, gc_t labels, float scale);
 
