@@ -284,11 +284,12 @@ static double loss_at(gc_seq *s, const gc_tensor *x, int n, const float *r, cons
 }
 
 /* The derivative of L in value[idx], as test_nn takes it: central
- * differences, shrinking h when a ReLU kink lies within it, one-sided
- * (the side agreeing with the analytic value) when it still does; such
- * elements are counted and must stay a minority. */
+ * differences, shrinking h when a ReLU kink lies within it.  When one still
+ * does at the smallest h the derivative is not defined there: the element
+ * is counted (they must stay a minority) and NaN returned, so that the
+ * comparison skips it. */
 static float fd_at(gc_seq *s, const gc_tensor *x, int n, const float *r, const gc_tensor *t,
-                   float *value, int64_t idx, float analytic, double l0, int *kinks)
+                   float *value, int64_t idx, double l0, int *kinks)
 {
     double num = 0;
     for (float h = 1e-3f; h > 1e-4f; h /= 8) {
@@ -303,7 +304,7 @@ static float fd_at(gc_seq *s, const gc_tensor *x, int n, const float *r, const g
         if (fabs(fp - fm) <= tol && fabs(num - half) <= 0.2 * tol) break;
         if (h / 8 <= 1e-4f) {
             (*kinks)++;
-            num = fabs(fp - analytic) < fabs(fm - analytic) ? fp : fm;
+            return NAN;
         }
     }
     return (float)num;
@@ -344,28 +345,32 @@ static void check_cond_seq(gc_seq *s, int layer, int n, const char *what)
         int64_t row = (int64_t)lab[gt_randint(0, n - 1)];
         int64_t idx = (int64_t)l->e_off + row * f + gt_randint(0, (int)f - 1);
         an[m] = g[idx];
-        nu[m++] = fd_at(s, &x, n, r, &pt, p, idx, g[idx], l0, &kinks);
+        nu[m++] = fd_at(s, &x, n, r, &pt, p, idx, l0, &kinks);
     }
     for (int j = 0; j < 8; j++) { /* the dense layer's weight and bias */
         int64_t idx = j < 6 ? (int64_t)l->w_off + gt_randint(0, (int)l->w_n - 1)
                             : (int64_t)l->b_off + gt_randint(0, (int)l->b_n - 1);
         an[m] = g[idx];
-        nu[m++] = fd_at(s, &x, n, r, &pt, p, idx, g[idx], l0, &kinks);
+        nu[m++] = fd_at(s, &x, n, r, &pt, p, idx, l0, &kinks);
     }
     for (int j = 0; j < 16; j++) { /* the input */
         int64_t idx = gt_randint(0, (int)nx - 1);
         an[m] = gx[idx];
-        nu[m++] = fd_at(s, &x, n, r, &x, xh, idx, gx[idx], l0, &kinks);
+        nu[m++] = fd_at(s, &x, n, r, &x, xh, idx, l0, &kinks);
     }
     ck_assert_msg(kinks * 4 <= m, "%s: %d of %d differences straddle a kink", what, kinks, m);
-    /* fp32 forwards, one-sided differences at kinks: about 1% at worst.
+    /* fp32 forwards: about 1% at worst, kinks skipped.
      * Each group on its own, so a large one cannot hide a wrong small one. */
     const char *groups[3] = {"class table", "dense weight and bias", "input"};
     int start[4] = {0, 16, 24, 40};
     char msg[128];
     for (int k = 0; k < 3; k++) {
+        float a[M], b[M];
+        int c = 0;
+        for (int i = start[k]; i < start[k + 1]; i++)
+            if (!isnan(nu[i])) a[c] = an[i], b[c++] = nu[i];
         snprintf(msg, sizeof msg, "%s: %s", what, groups[k]);
-        gt_assert_close(an + start[k], nu + start[k], start[k + 1] - start[k], 2e-2, msg);
+        if (c) gt_assert_close(a, b, c, 2e-2, msg);
     }
     free(p), free(g), free(gx), free(xh), free(r), free(lab);
     gt_free(&x), gt_free(&dout), gt_free(&dx);
