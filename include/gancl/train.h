@@ -41,7 +41,7 @@ typedef struct gc_train_config {
     /* What the command line ran with, recorded in checkpoints so that
      * --resume continues the same run; the trainer itself ignores them. */
     char data[4096];
-    char labels[4096]; /* --labels of a conditional run ("": beside the data) */
+    char labels[4096];    /* --labels of a conditional run ("": beside the data) */
     int64_t epochs;       /* 0: no limit */
     int64_t max_steps;    /* 0: no limit */
     int64_t sample_every; /* 0: once per epoch only */
@@ -87,8 +87,8 @@ typedef struct gc_trainer {
     gc_train_state st;
     gc_gan gan;
     gc_backend *be;
-    const uint8_t *images; /* borrowed: n_images x H x W bytes */
-    const int32_t *labels; /* borrowed: n_images labels when the model is conditional */
+    const uint8_t *images;    /* borrowed: n_images x H x W bytes */
+    const int32_t *labels;    /* borrowed: n_images labels when the model is conditional */
     char *const *class_names; /* borrowed, or NULL: saved in checkpoints ("class_names") */
     int64_t n_images;
     int64_t steps_per_epoch; /* the last partial batch is dropped */
