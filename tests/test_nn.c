@@ -9,6 +9,7 @@
 
 #include "gancl/models.h"
 #include "gancl/train.h"
+#include "test_seq_fd.h"
 #include "test_support.h"
 
 /* Small but odd shapes: non-square images catch swapped H and W, widths
@@ -24,68 +25,18 @@ static gc_gan_config small_config(gc_model_kind kind)
     return c;
 }
 
-/* L = sum(r * f(x)) in double, after a training-mode forward. */
-static double loss_of(gc_seq *s, const gc_tensor *x, int n, const float *r)
-{
-    GT_OK(gc_seq_forward(s, x, n, 1));
-    gc_tensor y = gc_seq_output(s, n);
-    float *h = gt_read(&y);
-    double l = 0;
-    for (int64_t i = 0; i < gc_tensor_numel(&y); i++)
-        l += (double)r[i] * h[i];
-    free(h);
-    return l;
-}
-
 typedef struct fd_result {
-    float *analytic, *numeric;
-    int n, skipped; /* skipped: differences taken one-sided at a kink */
+    float *analytic, *numeric; /* numeric NaN: at a kink, skipped */
+    int n, skipped;
 } fd_result;
 
-/* L with value[idx] (a host copy of tensor t) set to v, then restored. */
-static double loss_at(gc_seq *s, const gc_tensor *x, int n, const float *r, const gc_tensor *t,
-                      float *value, int64_t idx, float v)
-{
-    float keep = value[idx];
-    value[idx] = v;
-    GT_OK(gc_tensor_write(t, value));
-    double l = loss_of(s, x, n, r);
-    value[idx] = keep;
-    GT_OK(gc_tensor_write(t, value));
-    return l;
-}
-
-/* The derivative of L in value[idx]: the central difference where L is
- * smooth.  A ReLU kink within h shows as one-sided differences that
- * disagree, or, when kinks on both sides hide each other there, as central
- * differences at h and h/2 that disagree; then h shrinks eightfold (the
- * kink is then usually outside), and if it still lies within, the analytic
- * gradient is the derivative of the side without it, so the one-sided
- * difference closer to it is used.  Such kinks are counted and must stay a
- * minority, so a wrong gradient cannot hide behind them. */
 static void fd_at(gc_seq *s, const gc_tensor *x, int n, const float *r, const gc_tensor *t,
                   float *value, int64_t idx, float analytic, double l0, fd_result *out)
 {
-    double num = 0;
-    /* The forward passes are fp32: an h much below 1e-4 drowns in rounding. */
-    for (float h = 1e-3f; h > 1e-4f; h /= 8) {
-        double lp = loss_at(s, x, n, r, t, value, idx, value[idx] + h);
-        double lm = loss_at(s, x, n, r, t, value, idx, value[idx] - h);
-        double lp2 = loss_at(s, x, n, r, t, value, idx, value[idx] + h / 2);
-        double lm2 = loss_at(s, x, n, r, t, value, idx, value[idx] - h / 2);
-        double fp = (lp - l0) / h, fm = (l0 - lm) / h;
-        num = (lp - lm) / (2 * h);
-        double half = (lp2 - lm2) / h;
-        double tol = 0.05 * fabs(num) + 1e-3;
-        if (fabs(fp - fm) <= tol && fabs(num - half) <= 0.2 * tol) break;
-        if (h / 8 <= 1e-4f) {
-            out->skipped++;
-            num = fabs(fp - analytic) < fabs(fm - analytic) ? fp : fm;
-        }
-    }
+    float num = gt_seq_fd(s, x, n, r, t, value, idx, l0);
+    out->skipped += isnan(num);
     out->analytic[out->n] = analytic;
-    out->numeric[out->n] = (float)num;
-    out->n++;
+    out->numeric[out->n++] = num;
 }
 
 /* Checks every parameter tensor of s (a few random elements of each) and,
@@ -103,7 +54,7 @@ static void check_seq(gc_seq *s, int n, const char *what, int check_dx)
     gc_tensor dx = gt_tensor(be, GT_DIMS(n, s->in[0], s->in[1], s->in[2]), NULL);
 
     GT_OK(gc_seq_zero_grad(s));
-    double l0 = loss_of(s, &x, n, r);
+    double l0 = gt_seq_loss(s, &x, n, r);
     GT_OK(gc_seq_backward(s, &x, &dout, check_dx ? &dx : NULL, n));
     gc_tensor pt = gc_seq_params(s), gt = gc_seq_grads(s);
     float *p = gt_read(&pt), *g = gt_read(&gt), *gx = check_dx ? gt_read(&dx) : NULL;
@@ -131,9 +82,8 @@ static void check_seq(gc_seq *s, int n, const char *what, int check_dx)
     ck_assert_msg(tensors >= 3, "%s: only %d parameter tensors", what, tensors);
     ck_assert_msg(res.skipped * 4 <= res.n, "%s: %d of %d finite differences straddle a kink", what,
                   res.skipped, res.n);
-    /* fp32 forward passes, and one-sided differences (first-order accurate)
-     * at kinks: about 1% on the worst elements. */
-    gt_assert_close(res.analytic, res.numeric, res.n, 2e-2, what);
+    /* fp32 forward passes: about 1% on the worst elements. */
+    gt_assert_close_fd(res.analytic, res.numeric, res.n, 2e-2, what);
     free(res.analytic);
     free(res.numeric);
     free(p);
