@@ -282,6 +282,36 @@ gc_status gc_spectral_norm_backward(const gc_tensor *dw, const gc_tensor *dw_sn,
  * over a whole buffer: avg = decay * avg + (1 - decay) * x. */
 gc_status gc_ema_update(const gc_tensor *avg, const gc_tensor *x, float decay);
 
+/* DiffAugment (Zhao et al. 2020): the same differentiable augmentation of
+ * real and generated images before D, so that D cannot memorise a small
+ * data set, with gradients flowing back to G.  x, y (N, C, H, W); r
+ * (N, GC_DIFFAUG_PARAMS) holds each sample's uniform [0, 1) draws (fill
+ * it with gc_rng_uniform), mapped as DiffAugment's PyTorch code draws:
+ *   colour (GC_DIFFAUG_COLOR), in this order, on the whole image:
+ *     brightness  x += r0 - 0.5
+ *     saturation  x = (x - mean_c) * (2 r1) + mean_c    mean over channels, per pixel
+ *     contrast    x = (x - mean) * (r2 + 0.5) + mean    mean over (C, H, W)
+ *   translation (GC_DIFFAUG_TRANSLATION), ratio 1/8: with sh = (int)(H/8 + 0.5),
+ *     sw = (int)(W/8 + 0.5), ty = -sh + floor(r3 (2 sh + 1)) and
+ *     tx = -sw + floor(r4 (2 sw + 1)) (each clamped to its upper bound),
+ *     y[c, i, j] = x[c, i + ty, j + tx], 0 where that falls outside
+ *   cutout (GC_DIFFAUG_CUTOUT), ratio 1/2: with ch = (int)(H/2 + 0.5),
+ *     cw = (int)(W/2 + 0.5), oy = floor(r5 (H + 1 - ch % 2)),
+ *     ox = floor(r6 (W + 1 - cw % 2)) (clamped likewise), zero the rows
+ *     [oy - ch/2, oy - ch/2 + ch) and columns [ox - cw/2, ox - cw/2 + cw)
+ *     of every channel (clipped to the image)
+ * applied colour, then translation, then cutout, for the bits set in
+ * policy (0: y = x).  Every step is affine in x for fixed r, so backward
+ * WRITES dx (N, C, H, W) = the adjoint of its linear part applied to dy,
+ * with the same r and policy.  r is (N, GC_DIFFAUG_PARAMS).  y must not
+ * alias x, nor dx dy. */
+#define GC_DIFFAUG_PARAMS 7
+enum { GC_DIFFAUG_COLOR = 1, GC_DIFFAUG_TRANSLATION = 2, GC_DIFFAUG_CUTOUT = 4 };
+gc_status gc_diffaug_forward(const gc_tensor *y, const gc_tensor *x, const gc_tensor *r,
+                             int policy);
+gc_status gc_diffaug_backward(const gc_tensor *dx, const gc_tensor *dy, const gc_tensor *r,
+                              int policy);
+
 /* ---- Adam -------------------------------------------------------------
  * One launch over a whole buffer of parameters.  step is 1 for the first
  * update (bias correction 1 - beta^step). */

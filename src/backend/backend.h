@@ -98,6 +98,8 @@ struct gc_backend_i {
     gc_status (*spectral_norm_forward)(gc_t w_sn, gc_t u, gc_t v, gc_t sigma, gc_t w, int iters);
     gc_status (*spectral_norm_backward)(gc_t dw, gc_t dw_sn, gc_t w, gc_t u, gc_t v, gc_t sigma);
     gc_status (*ema_update)(gc_t avg, gc_t x, float decay);
+    gc_status (*diffaug_forward)(gc_t y, gc_t x, gc_t r, int policy);
+    gc_status (*diffaug_backward)(gc_t dx, gc_t dy, gc_t r, int policy);
 
     gc_status (*adam_update)(gc_t param, gc_t grad, gc_t m, gc_t v, const gc_adam_params *p);
 

@@ -579,6 +579,32 @@ gc_status gc_ema_update(const gc_tensor *avg, const gc_tensor *x, float decay)
     return DISPATCH(avg, ema_update, avg, x, decay);
 }
 
+/* out and in (N, C, H, W) of one shape, not overlapping; r (N, 7). */
+static void check_diffaug(const gc_tensor *out, const gc_tensor *in, const gc_tensor *r, int policy)
+{
+    CHECK(in->ndim == 4 && numel(in) >= 1);
+    CHECK(gc_tensor_same_shape(out, in));
+    CHECK(numel(r) == GC_N(in) * GC_DIFFAUG_PARAMS && r->shape[0] == GC_N(in));
+    CHECK((policy & ~(GC_DIFFAUG_COLOR | GC_DIFFAUG_TRANSLATION | GC_DIFFAUG_CUTOUT)) == 0);
+    CHECK(out->buf != in->buf || out->off + (size_t)numel(out) <= in->off ||
+          in->off + (size_t)numel(in) <= out->off);
+    SAME_BE(out, in);
+    SAME_BE(r, in);
+}
+
+gc_status gc_diffaug_forward(const gc_tensor *y, const gc_tensor *x, const gc_tensor *r, int policy)
+{
+    check_diffaug(y, x, r, policy);
+    return DISPATCH(x, diffaug_forward, y, x, r, policy);
+}
+
+gc_status gc_diffaug_backward(const gc_tensor *dx, const gc_tensor *dy, const gc_tensor *r,
+                              int policy)
+{
+    check_diffaug(dx, dy, r, policy);
+    return DISPATCH(dy, diffaug_backward, dx, dy, r, policy);
+}
+
 gc_status gc_adam_update(const gc_tensor *param, const gc_tensor *grad, const gc_tensor *m,
                          const gc_tensor *v, const gc_adam_params *p)
 {

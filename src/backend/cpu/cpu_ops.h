@@ -96,4 +96,8 @@ gc_status gc_cpu_spectral_norm_forward(gc_t w_sn, gc_t u, gc_t v, gc_t sigma, gc
 gc_status gc_cpu_spectral_norm_backward(gc_t dw, gc_t dw_sn, gc_t w, gc_t u, gc_t v, gc_t sigma);
 gc_status gc_cpu_ema_update(gc_t avg, gc_t x, float decay);
 
+/* cpu_diffaug.c */
+gc_status gc_cpu_diffaug_forward(gc_t y, gc_t x, gc_t r, int policy);
+gc_status gc_cpu_diffaug_backward(gc_t dx, gc_t dy, gc_t r, int policy);
+
 #endif

@@ -91,4 +91,8 @@ gc_status gc_cl_spectral_norm_forward(gc_t w_sn, gc_t u, gc_t v, gc_t sigma, gc_
 gc_status gc_cl_spectral_norm_backward(gc_t dw, gc_t dw_sn, gc_t w, gc_t u, gc_t v, gc_t sigma);
 gc_status gc_cl_ema_update(gc_t avg, gc_t x, float decay);
 
+/* cl_diffaug.c */
+gc_status gc_cl_diffaug_forward(gc_t y, gc_t x, gc_t r, int policy);
+gc_status gc_cl_diffaug_backward(gc_t dx, gc_t dy, gc_t r, int policy);
+
 #endif
