@@ -6,7 +6,8 @@
  *
  *   params, grads, adam_m, adam_v   every weight/bias/gamma/beta, in layer
  *                                   order, so Adam is one launch per buffer
- *   state                           batchnorm running mean and variance
+ *   state                           batchnorm running mean and variance,
+ *                                   spectral norm's power-iteration vector u
  *   acts, dacts                     every layer's output (and its gradient)
  *                                   for up to max_batch samples, plus the
  *                                   batchnorm statistics saved for backward
@@ -34,7 +35,7 @@
 extern "C" {
 #endif
 
-#define GC_SEQ_MAX_LAYERS 16
+#define GC_SEQ_MAX_LAYERS 32
 #define GC_BN_EPS         1e-5f
 #define GC_BN_MOMENTUM    0.1f
 
@@ -45,6 +46,11 @@ typedef enum gc_layer_kind {
     GC_LAYER_BATCHNORM2D,      /* per channel over (N, H, W); gamma, beta */
     GC_LAYER_ACT,              /* elementwise gc_act */
     GC_LAYER_MAXPOOL2D,        /* kernel x kernel windows, stride, pad (-inf) */
+    /* Minibatch standard deviation (gc_mbstd_forward): C + 1 output
+     * channels.  desc.group is the group size; a batch of n uses the
+     * largest divisor of n that is at most group (n itself when smaller),
+     * so any batch size runs. */
+    GC_LAYER_MBSTD,
 } gc_layer_kind;
 
 /* A dense layer's class conditioning (classes > 0), reading the labels the
@@ -72,6 +78,15 @@ typedef struct gc_layer_desc {
     float slope;                      /* leaky ReLU */
     gc_class_cond cond;               /* dense only */
     int classes;                      /* dense with cond: the number of classes */
+    /* Dense and conv2d: 1 for a spectrally normalised weight (Miyato et al.
+     * 2018): the layer computes with w / sigma(w), sigma from one power-
+     * iteration step per training forward (gc_spectral_norm_forward) with
+     * u kept in state.  An evaluation forward (train 0) iterates on a copy
+     * of u, so it changes no state.  Gradients reach w through
+     * gc_spectral_norm_backward; the class table of a conditional layer is
+     * not normalised. */
+    int sn;
+    int group; /* GC_LAYER_MBSTD: the group size (>= 1) */
 } gc_layer_desc;
 
 /* A layer as placed in its network: shapes per sample and float offsets into
@@ -86,6 +101,10 @@ typedef struct gc_layer {
     size_t save_off;       /* batchnorm: saved mean then invstd, into acts */
     int64_t e_n;           /* the class table's numel (0 if none) ... */
     size_t e_off;          /* ... and its offset into params etc., after the bias */
+    /* Spectral norm (d.sn): u (w's rows) in state, and scratch in acts:
+     * w / sigma (w_n floats), its gradient (w_n), v (w's columns), sigma
+     * (1) and a copy of u for evaluation forwards (rows). */
+    size_t u_off, sn_off;
 } gc_layer;
 
 typedef struct gc_seq {
@@ -119,7 +138,8 @@ typedef enum gc_init_scheme {
 
 /* Draws every parameter from rng (device-side Philox, the same numbers on
  * every backend) in layer order; resets the running statistics to mean 0,
- * variance 1. */
+ * variance 1.  A spectrally normalised layer's u is drawn N(0, 1) after
+ * its other parameters (a network without one draws what it always did). */
 gc_status gc_seq_init_params(gc_seq *s, gc_init_scheme scheme, gc_rng *rng);
 
 /* Runs the network on x (n, C, H, W) with n <= max_batch.  train selects
@@ -148,7 +168,7 @@ gc_status gc_seq_adam(gc_seq *s, const gc_adam_params *p);
 
 /* Whole buffers as 1-D tensors (params, grads, adam_m, adam_v: n_params
  * floats; state: n_state floats, or buf == NULL for a network without
- * batchnorm). */
+ * batchnorm or spectral norm). */
 gc_tensor gc_seq_params(const gc_seq *s);
 gc_tensor gc_seq_grads(const gc_seq *s);
 gc_tensor gc_seq_adam_m(const gc_seq *s);
@@ -162,6 +182,9 @@ gc_tensor gc_layer_weight(const gc_seq *s, int layer, gc_buffer *buf);
 gc_tensor gc_layer_bias(const gc_seq *s, int layer, gc_buffer *buf);
 gc_tensor gc_layer_running_mean(const gc_seq *s, int layer);
 gc_tensor gc_layer_running_var(const gc_seq *s, int layer);
+/* A spectrally normalised layer's u (rows of its weight) in state; buf
+ * NULL for other layers. */
+gc_tensor gc_layer_sn_u(const gc_seq *s, int layer);
 /* A conditional dense layer's class table (classes, F) in buf. */
 gc_tensor gc_layer_class_table(const gc_seq *s, int layer, gc_buffer *buf);
 /* Where the labels of the next forward and backward of a batch of n go

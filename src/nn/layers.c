@@ -56,12 +56,62 @@ static gc_tensor save_view(const gc_seq *s, int i, int which)
     return gc_tensor_1d(s->be, s->acts, l->save_off + (size_t)(which * l->out[0]), l->out[0]);
 }
 
+/* A spectrally normalised layer's u (in state) and its scratch in acts:
+ * w / sigma and its gradient (both shaped like the weight), v, sigma and the
+ * copy of u that an evaluation forward iterates on. */
+typedef struct sn_views {
+    gc_tensor u, w_sn, dw_sn, v, sigma, u_eval;
+} sn_views;
+
+static sn_views sn_view(const gc_seq *s, int i)
+{
+    const gc_layer *l = &s->layers[i];
+    sn_views t;
+    t.u = gc_layer_sn_u(s, i);
+    int64_t rows = gc_tensor_numel(&t.u), cols = l->w_n / rows;
+    size_t off = l->sn_off;
+    t.w_sn = gc_layer_weight(s, i, s->acts), t.w_sn.off = off, off += (size_t)l->w_n;
+    t.dw_sn = gc_layer_weight(s, i, s->acts), t.dw_sn.off = off, off += (size_t)l->w_n;
+    t.v = gc_tensor_1d(s->be, s->acts, off, cols), off += (size_t)cols;
+    t.sigma = gc_tensor_1d(s->be, s->acts, off, 1), off += 1;
+    t.u_eval = gc_tensor_1d(s->be, s->acts, off, rows);
+    return t;
+}
+
+/* The group size an MBSTD layer uses for a batch of n: the largest divisor
+ * of n that is at most desc.group (n itself when smaller). */
+static int mbstd_group(const gc_layer_desc *d, int64_t n)
+{
+    int g = n < d->group ? (int)n : d->group;
+    while (n % g)
+        g--;
+    return g;
+}
+
+/* The weight a dense or conv2d layer computes with: w itself, or w / sigma
+ * after one power-iteration step.  A training forward steps u in state; an
+ * evaluation forward steps a copy, so it changes no state. */
+static gc_status effective_weight(gc_seq *s, int i, int train, gc_tensor *w)
+{
+    if (!s->layers[i].d.sn) return GC_OK;
+    sn_views t = sn_view(s, i);
+    const gc_tensor *u = &t.u;
+    if (!train) {
+        GC_TRY(gc_copy(&t.u_eval, &t.u));
+        u = &t.u_eval;
+    }
+    GC_TRY(gc_spectral_norm_forward(&t.w_sn, u, &t.v, &t.sigma, w, 1));
+    *w = t.w_sn;
+    return GC_OK;
+}
+
 static gc_status layer_forward(gc_seq *s, int i, const gc_tensor *y, const gc_tensor *x, int train)
 {
     const gc_layer_desc *d = &s->layers[i].d;
     gc_tensor w = gc_layer_weight(s, i, s->params), b = gc_layer_bias(s, i, s->params);
     const gc_tensor *bp = b.buf ? &b : NULL;
     gc_conv_params p = conv_params(d);
+    GC_TRY(effective_weight(s, i, train, &w));
     switch (d->kind) {
     case GC_LAYER_DENSE: {
         gc_tensor x2 = flat(x), y2 = flat(y);
@@ -85,8 +135,39 @@ static gc_status layer_forward(gc_seq *s, int i, const gc_tensor *y, const gc_te
         gc_pool_params pp = pool_params(d);
         return gc_max_pool2d_forward(y, x, &pp);
     }
+    case GC_LAYER_MBSTD: return gc_mbstd_forward(y, x, mbstd_group(d, GC_N(x)));
     }
     return GC_OK;
+}
+
+/* The dense or conv2d part of backward (no class terms): with spectral
+ * norm, the weight gradient goes to dw_sn first (the ops accumulate, so it
+ * starts from zero) and then through gc_spectral_norm_backward into grads,
+ * with u, v and sigma of the last forward. */
+static gc_status linear_backward(gc_seq *s, int i, const gc_tensor *dx, const gc_tensor *dy,
+                                 const gc_tensor *x)
+{
+    const gc_layer_desc *d = &s->layers[i].d;
+    gc_tensor w = gc_layer_weight(s, i, s->params), dw = gc_layer_weight(s, i, s->grads);
+    gc_tensor db = gc_layer_bias(s, i, s->grads);
+    const gc_tensor *dbp = db.buf ? &db : NULL;
+    gc_conv_params p = conv_params(d);
+    sn_views t;
+    const gc_tensor *wp = &w, *dwp = &dw;
+    if (d->sn) {
+        t = sn_view(s, i);
+        GC_TRY(gc_fill(&t.dw_sn, 0));
+        wp = &t.w_sn, dwp = &t.dw_sn;
+    }
+    if (d->kind == GC_LAYER_DENSE) {
+        gc_tensor x2 = flat(x), dy2 = flat(dy), dx2;
+        if (dx) dx2 = flat(dx);
+        GC_TRY(gc_dense_backward(dx ? &dx2 : NULL, dwp, dbp, &dy2, &x2, wp));
+    } else {
+        GC_TRY(gc_conv2d_backward(dx, dwp, dbp, dy, x, wp, &p));
+    }
+    if (!d->sn) return GC_OK;
+    return gc_spectral_norm_backward(&dw, &t.dw_sn, &w, &t.u, &t.v, &t.sigma);
 }
 
 /* dx may be NULL (first layer); dw/db accumulate. */
@@ -100,17 +181,17 @@ static gc_status layer_backward(gc_seq *s, int i, const gc_tensor *dx, const gc_
     gc_conv_params p = conv_params(d);
     switch (d->kind) {
     case GC_LAYER_DENSE: {
-        gc_tensor x2 = flat(x), dy2 = flat(dy), dx2;
-        if (dx) dx2 = flat(dx);
-        GC_TRY(gc_dense_backward(dx ? &dx2 : NULL, &dw, dbp, &dy2, &x2, &w));
+        GC_TRY(linear_backward(s, i, dx, dy, x));
         if (d->cond == GC_COND_NONE) return GC_OK;
         /* The class terms accumulate into the dx the dense head just wrote. */
+        gc_tensor x2 = flat(x), dy2 = flat(dy), dx2;
+        if (dx) dx2 = flat(dx);
         gc_tensor de = gc_layer_class_table(s, i, s->grads), lab = gc_seq_labels(s, (int)GC_N(x));
         if (d->cond == GC_COND_EMBED) return gc_class_embed_backward(&de, &dy2, &lab);
         gc_tensor e = gc_layer_class_table(s, i, s->params);
         return gc_class_project_backward(dx ? &dx2 : NULL, &de, &dy2, &x2, &e, &lab);
     }
-    case GC_LAYER_CONV2D: return gc_conv2d_backward(dx, &dw, dbp, dy, x, &w, &p);
+    case GC_LAYER_CONV2D: return linear_backward(s, i, dx, dy, x);
     case GC_LAYER_CONV_TRANSPOSE2D:
         return gc_conv_transpose2d_backward(dx, &dw, dbp, dy, x, &w, &p);
     case GC_LAYER_BATCHNORM2D: {
@@ -123,6 +204,7 @@ static gc_status layer_backward(gc_seq *s, int i, const gc_tensor *dx, const gc_
         /* No parameters: a first layer without dx has nothing to do. */
         return dx ? gc_max_pool2d_backward(dx, dy, x, &pp) : GC_OK;
     }
+    case GC_LAYER_MBSTD: return dx ? gc_mbstd_backward(dx, dy, x, mbstd_group(d, GC_N(x))) : GC_OK;
     }
     return GC_OK;
 }
@@ -138,6 +220,7 @@ static gc_status layer_backward_data(gc_seq *s, int i, const gc_tensor *dx, cons
     const gc_layer_desc *d = &l->d;
     gc_tensor w = gc_layer_weight(s, i, s->params);
     gc_conv_params p = conv_params(d);
+    if (d->sn) w = sn_view(s, i).w_sn; /* as the last forward left it */
     switch (d->kind) {
     case GC_LAYER_DENSE: {
         if (!dx) return GC_OK;
@@ -263,6 +346,10 @@ gc_status gc_seq_init_params(gc_seq *s, gc_init_scheme scheme, gc_rng *rng)
                 if (b.buf) GC_TRY(gc_rng_uniform(&b, rng, -bound, bound));
                 if (e.buf) GC_TRY(gc_rng_uniform(&e, rng, -bound, bound));
             }
+            /* Drawn last, so that a layer without spectral norm draws what
+             * it always did. */
+            gc_tensor u = gc_layer_sn_u(s, i);
+            if (u.buf) GC_TRY(gc_rng_normal(&u, rng, 0.0f, 1.0f));
         }
     }
     return GC_OK;

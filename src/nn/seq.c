@@ -13,6 +13,10 @@ static gc_status plan_layer(gc_layer *l, const int64_t in[3], int index)
     memcpy(l->in, in, sizeof l->in);
     int64_t c = in[0], h = in[1], w = in[2];
     l->w_n = l->b_n = l->e_n = 0;
+    if (d->sn && d->kind != GC_LAYER_DENSE && d->kind != GC_LAYER_CONV2D)
+        return gc_error(GC_ERR_ARG,
+                        "layer %d: only a dense or conv2d layer can be spectrally normalised",
+                        index);
     if (d->cond != GC_COND_NONE) {
         if (d->kind != GC_LAYER_DENSE || (d->cond != GC_COND_EMBED && d->cond != GC_COND_PROJECT))
             return gc_error(GC_ERR_ARG, "layer %d: only a dense layer can be class-conditional",
@@ -71,9 +75,21 @@ static gc_status plan_layer(gc_layer *l, const int64_t in[3], int index)
             return gc_error(GC_ERR_ARG, "layer %d: a %dx%d pooling of a %lldx%lld input is empty",
                             index, d->kernel, d->kernel, (long long)h, (long long)w);
         break;
+    case GC_LAYER_MBSTD:
+        if (d->group < 1)
+            return gc_error(GC_ERR_ARG, "layer %d: minibatch stddev needs group >= 1", index);
+        l->out[0] = c + 1, l->out[1] = h, l->out[2] = w;
+        break;
     default: return gc_error(GC_ERR_ARG, "layer %d: unknown layer kind %d", index, (int)d->kind);
     }
     return GC_OK;
+}
+
+/* The rows of a spectrally normalised weight seen as a matrix: its
+ * shape[0], out features (dense) or out channels (conv2d). */
+static int64_t sn_rows(const gc_layer *l)
+{
+    return l->d.kind == GC_LAYER_DENSE ? l->out[0] * l->out[1] * l->out[2] : l->out[0];
 }
 
 static gc_status alloc_floats(gc_backend *be, int64_t n, gc_buffer **out)
@@ -87,7 +103,8 @@ gc_status gc_seq_init(gc_seq *s, gc_backend *be, const gc_layer_desc *descs, int
     GC_ASSERT(count >= 1 && count <= GC_SEQ_MAX_LAYERS && max_batch >= 1);
     /* The first layer has no input gradient to write when dx is NULL; only
      * dense, convolution and pooling layers can skip it. */
-    GC_ASSERT(descs[0].kind != GC_LAYER_ACT && descs[0].kind != GC_LAYER_BATCHNORM2D);
+    GC_ASSERT(descs[0].kind != GC_LAYER_ACT && descs[0].kind != GC_LAYER_BATCHNORM2D &&
+              descs[0].kind != GC_LAYER_MBSTD);
     memset(s, 0, sizeof *s);
     s->be = be;
     s->n_layers = count;
@@ -107,14 +124,21 @@ gc_status gc_seq_init(gc_seq *s, gc_backend *be, const gc_layer_desc *descs, int
         conditional |= l->e_n > 0;
         l->act_off = a, a += (size_t)(max_batch * l->out[0] * l->out[1] * l->out[2]);
         if (l->d.kind == GC_LAYER_BATCHNORM2D) l->stat_off = st, st += 2 * (size_t)l->out[0];
+        if (l->d.sn) l->u_off = st, st += (size_t)sn_rows(l);
         cur = l->out;
     }
-    /* Saved batch statistics go after every output, so dacts (which mirrors
-     * the outputs only) can be shorter than acts. */
+    /* Saved batch statistics and spectral norm's scratch go after every
+     * output, so dacts (which mirrors the outputs only) can be shorter than
+     * acts. */
     size_t outputs = a;
     for (int i = 0; i < count; i++) {
         gc_layer *l = &s->layers[i];
         if (l->d.kind == GC_LAYER_BATCHNORM2D) l->save_off = a, a += 2 * (size_t)l->out[0];
+        if (l->d.sn) {
+            /* w / sigma, its gradient, v, sigma, a copy of u */
+            int64_t rows = sn_rows(l);
+            l->sn_off = a, a += (size_t)(2 * l->w_n + l->w_n / rows + 1 + rows);
+        }
     }
     s->n_params = (int64_t)p, s->n_state = (int64_t)st, s->n_acts = (int64_t)a;
 
@@ -229,6 +253,13 @@ gc_tensor gc_layer_running_var(const gc_seq *s, int layer)
     const gc_layer *l = &s->layers[layer];
     GC_ASSERT(l->d.kind == GC_LAYER_BATCHNORM2D);
     return gc_tensor_1d(s->be, s->state, l->stat_off + (size_t)l->out[0], l->out[0]);
+}
+
+gc_tensor gc_layer_sn_u(const gc_seq *s, int layer)
+{
+    const gc_layer *l = &s->layers[layer];
+    gc_tensor none = {0};
+    return l->d.sn ? gc_tensor_1d(s->be, s->state, l->u_off, sn_rows(l)) : none;
 }
 
 gc_status gc_seq_zero_grad(gc_seq *s)
