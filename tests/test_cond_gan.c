@@ -472,7 +472,7 @@ START_TEST(test_checkpoint_round_trip)
 
     gc_train_config saved;
     GT_OK(gc_checkpoint_config(path, &saved));
-    ck_assert(!memcmp(&saved.model, &cfg.model, sizeof cfg.model) && saved.model.classes == K);
+    ck_assert(!memcmp(&saved.model, &a.cfg.model, sizeof cfg.model) && saved.model.classes == K);
 
     gc_st_file *f;
     GT_OK(gc_st_load(path, 0, &f));

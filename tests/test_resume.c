@@ -95,7 +95,7 @@ static void check_resume(gc_backend *be, gc_model_kind kind, double tol)
     gc_train_config saved;
     GT_OK(gc_checkpoint_config(ckpt, &saved));
     ck_assert(saved.seed == cfg.seed && saved.batch == cfg.batch && saved.lr == cfg.lr &&
-              !memcmp(&saved.model, &cfg.model, sizeof cfg.model));
+              !memcmp(&saved.model, &whole.cfg.model, sizeof cfg.model));
     saved.seed ^= 1; /* the checkpoint's streams, not the config's seed, must drive the rest */
     GT_OK(gc_trainer_init(&second, be, &saved, images, N_IMAGES, H, W));
     GT_OK(gc_trainer_load(&second, ckpt));

@@ -69,7 +69,9 @@ void gc_dataset_free(gc_dataset *ds);
 /* How gc_dataset_load_images prepares images.  Start from
  * gc_image_options_default() and set what differs. */
 typedef struct gc_image_options {
-    int channels;   /* 1 (gray, ITU-R 601 luma) or 3 (RGB; gray files replicated) */
+    int channels;   /* 1 (gray, ITU-R 601 luma), 3 (RGB; gray files replicated), or 0:
+                       the data's own -- 1 for IDX files and for PNG folders whose
+                       every decoded pixel is gray (R = G = B), else 3 */
     int size;       /* 0: keep each image's size (all must match); S >= 1: torchvision's
                        Resize(S, antialias=True) + CenterCrop(S) (gancl/image.h) */
     int background; /* 0..255, what transparent pixels are laid over: GC_PNG_WHITE (255,

@@ -19,6 +19,21 @@
  *   Kernel 4, stride 2, padding 1 doubles or halves a side exactly (7, 14,
  *   28), so no output padding is needed; layers followed by BatchNorm have
  *   no bias (BatchNorm's beta replaces it).
+ *
+ * dcgan scales with the image: `depth` stride-2 stages (2 above; 3, 4, 5
+ * for 32, 64, 128, see gc_gan_auto_depth), G starting at H/2^depth with
+ * g_width channels and halving them at each stage, D doubling d_width at
+ * each stage -- at 64 x 64 with widths 512 and 64 exactly the DCGAN paper's
+ * networks (its "ngf" is g_width / 2^(depth-1), "ndf" d_width):
+ *   G: Dense(latent -> g_width*4*4) BN ReLU, then per stage
+ *      ConvT(-> half the channels, 4, s2, p1) BN ReLU, the last to
+ *      `channels` with a bias and Tanh
+ *   D: Conv(-> d_width, 4, s2, p1) LeakyReLU, then per stage
+ *      Conv(-> twice the channels, 4, s2, p1) BN LeakyReLU, flatten, Dense(1)
+ * Remedies against mode collapse change D: spectral_norm normalises every
+ * conv and dense weight of D and drops D's batchnorm (as SNGAN's D has
+ * none, the layers then have biases); mbstd puts a minibatch-stddev layer
+ * (group mbstd) before D's dense head.
  */
 #ifndef GANCL_MODELS_H
 #define GANCL_MODELS_H
@@ -54,10 +69,21 @@ typedef struct gc_gan_config {
      * layer (a one-hot label joined to z); D's dense head gets the
      * projection term <e[label], features> (Miyato & Koyama 2018). */
     int classes;
+    /* dcgan: stride-2 stages; 0 picks gc_gan_auto_depth(height, width)
+     * when the GAN is built (gc_gan.cfg holds the result).  seed: 0 or 2. */
+    int depth;
+    int spectral_norm; /* 1: D's weights spectrally normalised, no batchnorm in D */
+    int mbstd;         /* > 0: a minibatch-stddev layer of this group size before D's head */
 } gc_gan_config;
 
+/* The stages for an H x W image: 2, plus one more while both H/2^depth and
+ * W/2^depth are even and above 7 (28 -> 2 from 7 x 7, 32 -> 3, 64 -> 4,
+ * 128 -> 5 from 4 x 4). */
+int gc_gan_auto_depth(int height, int width);
+
 gc_gan_config gc_gan_default_config(gc_model_kind kind);
-/* GC_ERR_ARG with a one-line reason when the configuration cannot be built. */
+/* GC_ERR_ARG with a one-line reason when the configuration cannot be built
+ * (depth 0 is checked as gc_gan_auto_depth's). */
 gc_status gc_gan_config_check(const gc_gan_config *c);
 
 /* The pixel range the model's images live in: [0, 1] for seed (sigmoid),

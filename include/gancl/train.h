@@ -33,6 +33,12 @@
 extern "C" {
 #endif
 
+/* What D's and G's losses are. */
+typedef enum gc_loss_kind {
+    GC_LOSS_BCE,   /* binary cross-entropy on logits, G non-saturating (DCGAN) */
+    GC_LOSS_HINGE, /* D: max(0, 1 - D(x)) + max(0, 1 + D(G(z))); G: -D(G(z)) */
+} gc_loss_kind;
+
 typedef struct gc_train_config {
     gc_gan_config model;
     int batch;                   /* 64 */
@@ -41,10 +47,15 @@ typedef struct gc_train_config {
     /* What the command line ran with, recorded in checkpoints so that
      * --resume continues the same run; the trainer itself ignores them. */
     char data[4096];
-    char labels[4096];    /* --labels of a conditional run ("": beside the data) */
+    char labels[4096]; /* --labels of a conditional run ("": beside the data) */
+    /* How --data was decoded (gc_image_options): image_size S > 0 for
+     * S x S (--size), 0 for the images' own size; background 0..255
+     * (--background; GC_PNG_WHITE by default).  Channels are the model's. */
+    int image_size, background;
     int64_t epochs;       /* 0: no limit */
     int64_t max_steps;    /* 0: no limit */
     int64_t sample_every; /* 0: once per epoch only */
+    int64_t save_every;   /* epochs between epoch grids, checkpoints, diagnostics (1) */
     int64_t log_every;
     int64_t fid_every;      /* FID after every this many epochs; 0: never */
     int64_t fid_n;          /* generated samples per FID (10000) */
@@ -57,6 +68,19 @@ typedef struct gc_train_config {
     /* Steps between checks of every parameter for NaN/Inf (the losses are
      * checked whenever they are read); 0: never. */
     int64_t check_every;
+    /* Remedies against mode collapse (the model's own are in model):
+     *   loss     GC_LOSS_BCE or GC_LOSS_HINGE
+     *   diffaug  GC_DIFFAUG_* bits (gancl/ops.h): every image D sees, real or
+     *            generated, in D's and in G's step, goes through DiffAugment
+     *            with fresh draws from the run's augmentation stream
+     *   ema      0, or the decay of an exponential moving average of G's
+     *            parameters and running statistics, updated after each G
+     *            step (step t with min(ema, (1 + t) / (10 + t)), so that it
+     *            forgets the random start quickly); samples, grids, FID, the
+     *            diversity diagnostic and checkpoints' G_ema use it */
+    gc_loss_kind loss;
+    int diffaug;
+    float ema;
 } gc_train_config;
 
 gc_train_config gc_train_default_config(gc_model_kind kind);
@@ -70,6 +94,7 @@ typedef struct gc_train_state {
     gc_rng noise;                           /* G's training noise (device Philox) */
     uint64_t shuffle_seed, shuffle_counter; /* host Philox at this epoch's shuffle */
     uint64_t fixed_seed; /* the fixed noise behind sample grids: stream (fixed_seed, 0) */
+    gc_rng aug;          /* DiffAugment's draws (device Philox) */
 } gc_train_state;
 
 /* Means since the previous read. */
@@ -87,7 +112,7 @@ typedef struct gc_trainer {
     gc_train_state st;
     gc_gan gan;
     gc_backend *be;
-    const uint8_t *images;    /* borrowed: n_images x H x W bytes */
+    const uint8_t *images;    /* borrowed: n_images x C x H x W bytes */
     const int32_t *labels;    /* borrowed: n_images labels when the model is conditional */
     char *const *class_names; /* borrowed, or NULL: saved in checkpoints ("class_names") */
     int64_t n_images;
@@ -97,6 +122,11 @@ typedef struct gc_trainer {
     gc_buffer *work; /* the step's tensors, below */
     gc_tensor stats, acc, x_real, dfake, z, dlogits, prob;
     float *host_labels; /* conditional: the batch's labels, for G's and D's label tensors */
+    /* DiffAugment (cfg.diffaug): D's augmented input, its gradient, the draws */
+    gc_tensor x_aug, dx_aug, aug_r;
+    /* cfg.ema: G's averaged parameters and running statistics (as G's
+     * params and state buffers); NULL without */
+    gc_buffer *ema_params, *ema_state;
     int64_t acc_steps;
     /* The divergence guard: the step of the latest parameter check queued
      * (every cfg.check_every steps; its flags are read with the losses)
@@ -105,9 +135,11 @@ typedef struct gc_trainer {
     int64_t checked_step, clean_step, flag_base;
 } gc_trainer;
 
-/* Builds the models for images (n x h x w bytes, borrowed until
- * gc_trainer_free), draws the initial parameters from cfg->seed and shuffles
- * the first epoch.  cfg->model's image size must be (1, h, w).  Fails with
+/* Builds the models for images (n x C x h x w bytes, planar per image, C
+ * = cfg->model.channels, borrowed until gc_trainer_free), draws the
+ * initial parameters from cfg->seed and shuffles the first epoch.
+ * cfg->model's image size must be (C, h, w); tr->cfg.model.depth holds the
+ * depth the model was built with.  Fails with
  * GC_ERR_ARG on a configuration the data cannot serve (fewer images than one
  * batch, say). */
 gc_status gc_trainer_init(gc_trainer *tr, gc_backend *be, const gc_train_config *cfg,
@@ -141,15 +173,53 @@ gc_status gc_trainer_read_stats(gc_trainer *tr, gc_train_stats *stats);
  * is written, so that none ever holds a diverged model. */
 gc_status gc_trainer_check(gc_trainer *tr);
 /* n images (host floats, model pixel range) from the run's fixed noise,
- * G in evaluation mode.  On a conditional model image i is of class
- * i * classes / n: with n = classes * k, one row of k images per class. */
+ * G in evaluation mode (with the EMA weights when cfg.ema).  On a conditional model image i is of
+ * class i * classes / n: with n = classes * k, one row of k images per class. */
 gc_status gc_trainer_sample_fixed(gc_trainer *tr, int n, float *out);
+
+/* ---- the collapse diagnostic -------------------------------------------------
+ * Mode collapse shows as generated images that look alike.  The diagnostic
+ * compares their spread with the data's in D's feature space (the input of
+ * D's dense head, before any minibatch-stddev channel) and in pixels: the
+ * mean pairwise Euclidean distance among n generated samples (as
+ * gc_trainer_sample_fixed draws them, from a noise stream of their own,
+ * with the classes of the real ones on a conditional model) over the same
+ * among n real images (fixed: spread evenly over the data), all through D
+ * in evaluation mode.  A ratio near 1 means as diverse as the data; a
+ * collapsed G drives it towards 0.  Changes no training state (a run that
+ * computes it ends bit for bit where one that does not ends). */
+#define GC_DIVERSITY_N    256 /* samples per side */
+#define GC_DIVERSITY_WARN 0.5 /* a feature ratio below this gets a warning */
+typedef struct gc_diversity {
+    double real, fake, ratio;             /* D features: mean distances, fake / real */
+    double pix_real, pix_fake, pix_ratio; /* the same in pixels */
+} gc_diversity;
+/* n in [2, n_images]. */
+gc_status gc_trainer_diversity(gc_trainer *tr, int n, gc_diversity *out);
+
+/* diversity.csv ("epoch,step,real,generated,ratio,pixel_ratio", rewritten
+ * atomically on every row) and diversity.png (both ratios against epoch,
+ * with the warning level). */
+typedef struct gc_diversity_log {
+    char csv_path[4096], png_path[4096];
+    int64_t n, cap;
+    int64_t *epoch, *step;
+    gc_diversity *rows;
+} gc_diversity_log;
+/* As gc_fid_log_open: keep_until >= 0 keeps rows up to that step. */
+gc_status gc_diversity_log_open(gc_diversity_log *log, const char *dir, int64_t keep_until);
+gc_status gc_diversity_log_add(gc_diversity_log *log, int64_t epoch, int64_t step,
+                               const gc_diversity *d);
+void gc_diversity_log_close(gc_diversity_log *log);
 
 /* ---- checkpoints (safetensors) ---------------------------------------------
  * Tensors: G.<i>.weight / .bias (per layer, PyTorch layouts), batchnorm
  * G.<i>.running_mean / .running_var, G.adam_m / G.adam_v (flat, in the order
- * of the parameters), and the same for D.  Metadata: "format"
- * ("gancl-checkpoint-1"), "config" (JSON), the gc_train_state fields
+ * of the parameters), and the same for D; <G|D>.<i>.sn_u of spectrally
+ * normalised layers; with cfg.ema, G_ema.params and G_ema.state (flat, as
+ * G's buffers).  Metadata: "format" ("gancl-checkpoint-1"), "config"
+ * (JSON; keys of later features are absent from older files and read as
+ * off), the gc_train_state fields
  * as decimal strings, and for a conditional model with tr->class_names set,
  * "class_names" (a JSON array).  Written atomically. */
 #define GC_CHECKPOINT_FORMAT "gancl-checkpoint-1"
@@ -160,8 +230,9 @@ gc_status gc_checkpoint_config(const char *path, gc_train_config *cfg);
  * initialised with the checkpoint's configuration. */
 gc_status gc_trainer_load(gc_trainer *tr, const char *path);
 /* Loads only the models' parameters and running statistics into gan (built
- * with the checkpoint's configuration); *fixed_seed gets the run's
- * fixed-noise seed when non-NULL. */
+ * with the checkpoint's configuration), G's EMA weights in place of G's own
+ * when the checkpoint has them (what sampling wants); *fixed_seed gets the
+ * run's fixed-noise seed when non-NULL. */
 gc_status gc_checkpoint_load_gan(const char *path, gc_gan *gan, uint64_t *fixed_seed);
 
 /* ---- the loss log: losses.csv and losses.png in a run folder ---------------- */

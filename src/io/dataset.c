@@ -535,10 +535,28 @@ static gc_status load_png_folder(const char *dir, gc_labels_mode mode, const gc_
     return s;
 }
 
+/* channels 0: a folder decoded as RGB whose every pixel is gray becomes
+ * one plane (R = G = B = the luma channels 1 would have decoded). */
+static gc_status drop_gray_planes(gc_dataset *ds)
+{
+    size_t plane = (size_t)ds->h * (size_t)ds->w;
+    for (int64_t i = 0; i < ds->n; i++) {
+        const uint8_t *p = ds->images + (size_t)i * 3 * plane;
+        for (size_t k = 0; k < plane; k++)
+            if (p[k] != p[plane + k] || p[k] != p[2 * plane + k]) return GC_OK;
+    }
+    for (int64_t i = 0; i < ds->n; i++)
+        memmove(ds->images + (size_t)i * plane, ds->images + (size_t)i * 3 * plane, plane);
+    uint8_t *smaller = realloc(ds->images, plane * (size_t)(ds->n ? ds->n : 1));
+    if (smaller) ds->images = smaller;
+    ds->c = 1;
+    return GC_OK;
+}
+
 /* IDX images (1 plane, their own size) made into opt's channels and size. */
 static gc_status convert_idx(gc_dataset *ds, const gc_image_options *opt)
 {
-    int c = opt->channels, size = opt->size;
+    int c = opt->channels ? opt->channels : 1, size = opt->size;
     int oh = size ? size : ds->h, ow = size ? size : ds->w;
     if (c == 1 && oh == ds->h && ow == ds->w) return GC_OK;
     size_t in_plane = (size_t)ds->h * (size_t)ds->w, plane = (size_t)oh * (size_t)ow;
@@ -590,7 +608,10 @@ static gc_status load_any(const char *path, const char *labels_path, gc_labels_m
                             "%s: a folder of PNGs takes its labels from its class sub-folders, "
                             "not from %s",
                             path, labels_path);
+        gc_image_options rgb;
+        if (opt && !opt->channels) rgb = *opt, rgb.channels = 3, opt = &rgb;
         s = load_png_folder(path, mode, opt, out);
+        if (s == GC_OK && opt == &rgb) s = drop_gray_planes(out);
     } else {
         s = load_idx(path, labels_path, mode, out);
         if (s == GC_OK && opt) {
@@ -617,7 +638,7 @@ gc_status gc_dataset_load_images(const char *path, const char *labels_path, gc_l
 {
     gc_image_options o = opt ? *opt : gc_image_options_default();
     memset(out, 0, sizeof *out);
-    if (o.channels != 1 && o.channels != 3)
+    if (o.channels != 0 && o.channels != 1 && o.channels != 3)
         return gc_error(GC_ERR_ARG, "%s: images can have 1 or 3 channels, not %d", path,
                         o.channels);
     if (o.size < 0 || o.size > 16384)

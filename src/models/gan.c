@@ -35,6 +35,18 @@ gc_gan_config gc_gan_default_config(gc_model_kind kind)
                            .width = 28};
 }
 
+int gc_gan_auto_depth(int height, int width)
+{
+    int depth = 2;
+    while (depth < 16) {
+        int h = height >> depth, w = width >> depth;
+        if (h <= 7 || w <= 7 || h % 2 || w % 2 || (h << depth) != height || (w << depth) != width)
+            break;
+        depth++;
+    }
+    return depth;
+}
+
 gc_status gc_gan_config_check(const gc_gan_config *c)
 {
     if (c->kind != GC_MODEL_SEED && c->kind != GC_MODEL_DCGAN)
@@ -56,6 +68,34 @@ gc_status gc_gan_config_check(const gc_gan_config *c)
     if (c->classes && (c->classes < 2 || c->classes > GC_MAX_CLASSES))
         return gc_error(GC_ERR_ARG, "%d classes: a conditional model needs 2 to %d", c->classes,
                         GC_MAX_CLASSES);
+    if (c->spectral_norm < 0 || c->spectral_norm > 1)
+        return gc_error(GC_ERR_ARG, "spectral_norm %d: 0 or 1", c->spectral_norm);
+    if (c->mbstd < 0 || c->mbstd > 1024)
+        return gc_error(GC_ERR_ARG, "minibatch-stddev group %d is outside [0, 1024]", c->mbstd);
+    if (c->kind == GC_MODEL_SEED) {
+        if (c->depth != 0 && c->depth != 2)
+            return gc_error(GC_ERR_ARG, "depth %d: the seed model has 2 stages", c->depth);
+        if (c->spectral_norm || c->mbstd)
+            return gc_error(GC_ERR_ARG, "spectral norm and minibatch stddev are dcgan options "
+                                        "(the seed model is the tutorial's, as it is)");
+        return GC_OK;
+    }
+    int depth = c->depth ? c->depth : gc_gan_auto_depth(c->height, c->width);
+    if (depth < 2 || depth > 8) return gc_error(GC_ERR_ARG, "depth %d is outside [2, 8]", depth);
+    int unit = 1 << depth;
+    if (c->height % unit || c->width % unit)
+        return gc_error(GC_ERR_ARG,
+                        "%dx%d images: %d stages need a height and width that are "
+                        "multiples of %d",
+                        c->height, c->width, depth, unit);
+    if (c->g_width % (1 << (depth - 1)))
+        return gc_error(GC_ERR_ARG,
+                        "G width %d: %d stages halve it %d times, so it must be a "
+                        "multiple of %d",
+                        c->g_width, depth, depth - 1, 1 << (depth - 1));
+    if ((int64_t)c->d_width << (depth - 1) > 65536)
+        return gc_error(GC_ERR_ARG, "D width %d doubled %d times is too wide", c->d_width,
+                        depth - 1);
     return GC_OK;
 }
 
@@ -113,24 +153,27 @@ static gc_layer_desc act(gc_act a, float slope)
 
 static int generator_layers(const gc_gan_config *c, gc_layer_desc *out)
 {
-    int w = c->g_width, h4 = c->height / 4, w4 = c->width / 4;
+    int w = c->g_width;
     if (c->kind == GC_MODEL_SEED) {
+        int h4 = c->height / 4, w4 = c->width / 4;
         gc_layer_desc l[] = {dense(w, h4, w4, 1),          act(GC_ACT_RELU, 0),
                              conv_t(w / 2, 3, 1, 1),       act(GC_ACT_RELU, 0),
                              conv_t(c->channels, 3, 1, 1), act(GC_ACT_SIGMOID, 0)};
         memcpy(out, l, sizeof l);
         return (int)(sizeof l / sizeof l[0]);
     }
-    gc_layer_desc l[] = {dense(w, h4, w4, 0),
-                         bn(),
-                         act(GC_ACT_RELU, 0),
-                         conv_t(w / 2, 4, 0, 0),
-                         bn(),
-                         act(GC_ACT_RELU, 0),
-                         conv_t(c->channels, 4, 0, 1),
-                         act(GC_ACT_TANH, 0)};
-    memcpy(out, l, sizeof l);
-    return (int)(sizeof l / sizeof l[0]);
+    int n = 0;
+    out[n++] = dense(w, c->height >> c->depth, c->width >> c->depth, 0);
+    out[n++] = bn();
+    out[n++] = act(GC_ACT_RELU, 0);
+    for (int stage = 1; stage < c->depth; stage++) {
+        out[n++] = conv_t(w >> stage, 4, 0, 0);
+        out[n++] = bn();
+        out[n++] = act(GC_ACT_RELU, 0);
+    }
+    out[n++] = conv_t(c->channels, 4, 0, 1);
+    out[n++] = act(GC_ACT_TANH, 0);
+    return n;
 }
 
 static int discriminator_layers(const gc_gan_config *c, gc_layer_desc *out)
@@ -142,10 +185,22 @@ static int discriminator_layers(const gc_gan_config *c, gc_layer_desc *out)
         memcpy(out, l, sizeof l);
         return (int)(sizeof l / sizeof l[0]);
     }
-    gc_layer_desc l[] = {conv(w, 4, 1), act(GC_ACT_LEAKY_RELU, 0.2f), conv(2 * w, 4, 0),
-                         bn(),          act(GC_ACT_LEAKY_RELU, 0.2f), dense(1, 1, 1, 1)};
-    memcpy(out, l, sizeof l);
-    return (int)(sizeof l / sizeof l[0]);
+    /* Spectral norm replaces batchnorm in D (SNGAN): the convolutions then
+     * keep their biases. */
+    int sn = c->spectral_norm, n = 0;
+    out[n] = conv(w, 4, 1);
+    out[n++].sn = sn;
+    out[n++] = act(GC_ACT_LEAKY_RELU, 0.2f);
+    for (int stage = 1; stage < c->depth; stage++) {
+        out[n] = conv(w << stage, 4, sn);
+        out[n++].sn = sn;
+        if (!sn) out[n++] = bn();
+        out[n++] = act(GC_ACT_LEAKY_RELU, 0.2f);
+    }
+    if (c->mbstd) out[n++] = (gc_layer_desc){.kind = GC_LAYER_MBSTD, .group = c->mbstd};
+    out[n] = dense(1, 1, 1, 1);
+    out[n++].sn = sn;
+    return n;
 }
 
 /* A conditional GAN's class terms: G's first dense layer (embed), D's last
@@ -171,6 +226,9 @@ gc_status gc_gan_init(gc_gan *gan, gc_backend *be, const gc_gan_config *cfg, int
     if (max_batch < 2) /* batchnorm's unbiased variance needs two samples */
         return gc_error(GC_ERR_ARG, "a batch of %d: the models need at least 2", max_batch);
     gan->cfg = *cfg;
+    if (cfg->kind == GC_MODEL_SEED) gan->cfg.depth = 2;
+    if (!gan->cfg.depth) gan->cfg.depth = gc_gan_auto_depth(cfg->height, cfg->width);
+    cfg = &gan->cfg;
     gc_layer_desc l[GC_SEQ_MAX_LAYERS];
     int n = generator_layers(cfg, l);
     condition(l, n, cfg->classes, GC_COND_EMBED);

@@ -14,7 +14,7 @@
 #include "util/error.h"
 
 #define CKPT_FORMAT GC_CHECKPOINT_FORMAT
-#define MAX_ENTRIES (2 * (4 * GC_SEQ_MAX_LAYERS + 2))
+#define MAX_ENTRIES (2 * (6 * GC_SEQ_MAX_LAYERS + 4))
 
 /* Host copies of one network's buffers. */
 typedef struct host_seq {
@@ -87,6 +87,8 @@ static void seq_entries(const gc_seq *s, const char *prefix, const host_seq *h, 
             add_entry(e, prefix, i, "running_mean", &rm, h->state + l->stat_off);
             add_entry(e, prefix, i, "running_var", &rv, h->state + l->stat_off + (size_t)l->out[0]);
         }
+        gc_tensor u = gc_layer_sn_u(s, i);
+        if (u.buf) add_entry(e, prefix, i, "sn_u", &u, h->state + l->u_off);
     }
     if (adam) {
         gc_tensor flat = gc_seq_params(s);
@@ -150,6 +152,15 @@ static char *config_json(const gc_train_config *c)
     if (c->model.classes) cJSON_AddNumberToObject(o, "classes", c->model.classes);
     if (c->labels[0]) cJSON_AddStringToObject(o, "labels", c->labels);
     if (c->fid_classifier[0]) cJSON_AddStringToObject(o, "fid_classifier", c->fid_classifier);
+    if (c->model.depth && c->model.depth != 2) cJSON_AddNumberToObject(o, "depth", c->model.depth);
+    if (c->model.spectral_norm) cJSON_AddNumberToObject(o, "spectral_norm", 1);
+    if (c->model.mbstd) cJSON_AddNumberToObject(o, "mbstd", c->model.mbstd);
+    if (c->loss == GC_LOSS_HINGE) cJSON_AddStringToObject(o, "loss", "hinge");
+    if (c->diffaug) cJSON_AddNumberToObject(o, "diffaug", c->diffaug);
+    if (c->ema > 0) cJSON_AddNumberToObject(o, "ema", c->ema);
+    if (c->image_size) cJSON_AddNumberToObject(o, "image_size", c->image_size);
+    if (c->save_every > 1) cJSON_AddNumberToObject(o, "save_every", (double)c->save_every);
+    if (c->background != 255) cJSON_AddNumberToObject(o, "background", c->background);
     char *s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return s;
@@ -265,6 +276,8 @@ static gc_status parse_config(const char *path, const char *json, gc_train_confi
         return gc_error(GC_ERR_FORMAT, "%s: the \"config\" metadata is not a JSON object", path);
     }
     int64_t latent = 0, gw = 0, dw = 0, ch = 0, h = 0, w = 0, batch = 0, fid_dims = 0, classes = 0;
+    int64_t depth = 2, sn = 0, mbstd = 0, diffaug = 0, image_size = 0, background = 255;
+    const char *loss = "bce";
     const gc_train_config def = gc_train_default_config(GC_MODEL_DCGAN);
     const char *model = NULL, *seed = NULL, *data = NULL, *fid_weights = "", *labels = "",
                *fid_classifier = "";
@@ -305,7 +318,26 @@ static gc_status parse_config(const char *path, const char *json, gc_train_confi
         ok = json_string(o, "labels", sizeof c->labels, &labels);
     if (ok && cJSON_GetObjectItemCaseSensitive(o, "fid_classifier"))
         ok = json_string(o, "fid_classifier", sizeof c->fid_classifier, &fid_classifier);
+    /* The remedies against mode collapse, absent when off (and in older
+     * checkpoints, whose dcgan had 2 stages at any size). */
+    ok = ok && json_opt_int(o, "depth", 2, 8, 2, &depth) &&
+         json_opt_int(o, "spectral_norm", 0, 1, 0, &sn) &&
+         json_opt_int(o, "mbstd", 0, 1024, 0, &mbstd) &&
+         json_opt_int(o, "diffaug", 0,
+                      GC_DIFFAUG_COLOR | GC_DIFFAUG_TRANSLATION | GC_DIFFAUG_CUTOUT, 0, &diffaug);
+    if (ok && cJSON_GetObjectItemCaseSensitive(o, "loss")) ok = json_string(o, "loss", 16, &loss);
+    if (ok && strcmp(loss, "bce") && strcmp(loss, "hinge"))
+        ok = bad(cJSON_GetObjectItemCaseSensitive(o, "loss"), "loss", "\"bce\" or \"hinge\"");
+    if (ok && cJSON_GetObjectItemCaseSensitive(o, "ema"))
+        ok = json_float(o, "ema", 0, 1, 1, 1, &c->ema);
+    ok = ok && json_opt_int(o, "image_size", 0, 1024, 0, &image_size) &&
+         json_opt_int(o, "save_every", 1, 1000000, 1, &c->save_every) &&
+         json_opt_int(o, "background", 0, 255, 255, &background);
     if (ok) {
+        c->model.depth = (int)depth, c->model.spectral_norm = (int)sn, c->model.mbstd = (int)mbstd;
+        c->loss = strcmp(loss, "hinge") ? GC_LOSS_BCE : GC_LOSS_HINGE;
+        c->diffaug = (int)diffaug;
+        c->image_size = (int)image_size, c->background = (int)background;
         c->model.classes = (int)classes;
         strcpy(c->labels, labels);
         strcpy(c->fid_classifier, fid_classifier);
@@ -322,21 +354,28 @@ static gc_status parse_config(const char *path, const char *json, gc_train_confi
     return s ? gc_error_prefix(GC_ERR_FORMAT, "%s: checkpoint config", path) : GC_OK;
 }
 
-/* The first layer of G (dense: latent -> g_width x H/4 x W/4) and of D
- * (a k x k convolution: channels -> d_width), and a conditional model's
- * class tables, must be in the file with the
- * sizes the config implies, so the configuration's sizes are backed by
- * bytes that are really there before any model is built from them. */
+/* The first layer of G (dense: latent -> g_width x H/2^depth x W/2^depth)
+ * and of D (a k x k convolution: channels -> d_width), and a conditional
+ * model's class tables, must be in the file with the sizes the config
+ * implies, so the configuration's sizes are backed by bytes that are
+ * really there before any model is built from them. */
 static gc_status check_config_tensors(const gc_st_file *f, const gc_train_config *c)
 {
     const gc_gan_config *m = &c->model;
-    int k = m->kind == GC_MODEL_SEED ? 3 : 4;
-    int64_t g_out = (int64_t)m->g_width * (m->height / 4) * (m->width / 4);
+    int seed = m->kind == GC_MODEL_SEED, k = seed ? 3 : 4, depth = seed ? 2 : m->depth;
+    int64_t cells = (int64_t)(m->height >> depth) * (m->width >> depth);
+    int64_t g_out = (int64_t)m->g_width * cells;
     /* A conditional model's class tables can dwarf those layers (up to
      * GC_MAX_CLASSES rows): G's first layer's embedding (classes, its
-     * outputs), D's dense head's projection (classes, its inputs). */
-    const char *d_table = m->kind == GC_MODEL_SEED ? "D.4.class_embed" : "D.5.class_embed";
-    int64_t d_in = (int64_t)2 * m->d_width * (m->height / 4) * (m->width / 4);
+     * outputs), D's dense head's projection (classes, its inputs).  D's
+     * head is its last layer: after a first convolution and activation,
+     * depth - 1 stages of 3 layers (2 without batchnorm), and the
+     * minibatch-stddev layer (which adds a channel). */
+    int d_head = seed ? 4 : 2 + (depth - 1) * (m->spectral_norm ? 2 : 3) + (m->mbstd ? 1 : 0);
+    char d_table[32];
+    snprintf(d_table, sizeof d_table, "D.%d.class_embed", d_head);
+    int64_t d_in =
+        ((int64_t)m->d_width * (seed ? 2 : 1 << (depth - 1)) + (m->mbstd ? 1 : 0)) * cells;
     struct {
         const char *name;
         int64_t numel;
@@ -378,9 +417,24 @@ static char *class_names_json(char *const *names, int k)
     return text;
 }
 
+/* The G_ema tensors: G's averaged buffers, flat, copied into ema. */
+static gc_status ema_entries(const gc_trainer *tr, entries *e, host_seq *ema)
+{
+    const gc_seq *g = &tr->gan.g;
+    GC_TRY(host_alloc(g, ema));
+    gc_tensor p = gc_tensor_1d(tr->be, tr->ema_params, 0, g->n_params);
+    GC_TRY(gc_tensor_read(&p, ema->params));
+    add_entry(e, "G_ema", -1, "params", &p, ema->params);
+    if (!g->n_state) return GC_OK;
+    gc_tensor st = gc_tensor_1d(tr->be, tr->ema_state, 0, g->n_state);
+    GC_TRY(gc_tensor_read(&st, ema->state));
+    add_entry(e, "G_ema", -1, "state", &st, ema->state);
+    return GC_OK;
+}
+
 gc_status gc_trainer_save(const gc_trainer *tr, const char *path)
 {
-    host_seq hg = {0}, hd = {0};
+    host_seq hg = {0}, hd = {0}, ema = {0};
     entries *e = calloc(1, sizeof *e);
     char *json = NULL, *names = NULL;
     gc_status s = e ? GC_OK : gc_error(GC_ERR_NOMEM, "out of host memory for a checkpoint");
@@ -404,15 +458,25 @@ gc_status gc_trainer_save(const gc_trainer *tr, const char *path)
             {"format", CKPT_FORMAT}, {"config", json},       {"step", v[0]},
             {"epoch", v[1]},         {"epoch_step", v[2]},   {"noise_seed", v[3]},
             {"noise_offset", v[4]},  {"shuffle_seed", v[5]}, {"shuffle_counter", v[6]},
-            {"fixed_seed", v[7]},    {"class_names", NULL}};
-        int nmeta = (int)(sizeof meta / sizeof meta[0]) - 1;
+            {"fixed_seed", v[7]},    {"class_names", NULL},  {"aug_seed", NULL},
+            {"aug_offset", NULL}};
+        int nmeta = (int)(sizeof meta / sizeof meta[0]) - 3;
         if (tr->class_names && tr->cfg.model.classes > 0) {
             if (!(names = class_names_json(tr->class_names, tr->cfg.model.classes)))
                 s = gc_error(GC_ERR_NOMEM, "out of memory writing the class names");
             meta[nmeta++].value = names;
         }
+        if (s == GC_OK && tr->ema_params) s = ema_entries(tr, e, &ema);
+        char aug[2][24];
+        if (tr->cfg.diffaug) {
+            snprintf(aug[0], sizeof aug[0], "%" PRIu64, st->aug.seed);
+            snprintf(aug[1], sizeof aug[1], "%" PRIu64, st->aug.offset);
+            meta[nmeta++] = (gc_st_kv){"aug_seed", aug[0]};
+            meta[nmeta++] = (gc_st_kv){"aug_offset", aug[1]};
+        }
         if (s == GC_OK) s = gc_st_write(path, e->t, e->n, meta, nmeta);
     }
+    host_free(&ema);
     cJSON_free(json);
     cJSON_free(names);
     host_free(&hg);
@@ -492,6 +556,28 @@ static gc_status load_gan(const gc_st_file *f, gc_gan *gan, int adam)
     return s;
 }
 
+/* G_ema.params and G_ema.state of the file into buffers of G's sizes:
+ * *found 0 when the file has none. */
+static gc_status load_ema(const gc_st_file *f, const gc_seq *g, gc_buffer *params, gc_buffer *state,
+                          int *found)
+{
+    const gc_st_tensor *tp = gc_st_find(f, "G_ema.params"), *ts = gc_st_find(f, "G_ema.state");
+    *found = tp != NULL;
+    if (!tp) return GC_OK;
+    if (tp->dtype != GC_ST_F32 || tp->nbytes != (size_t)g->n_params * sizeof(float) ||
+        (g->n_state &&
+         (!ts || ts->dtype != GC_ST_F32 || ts->nbytes != (size_t)g->n_state * sizeof(float))))
+        return gc_error(GC_ERR_FORMAT,
+                        "%s: G_ema.params or G_ema.state is missing or does not "
+                        "match G",
+                        gc_st_path(f));
+    gc_tensor p = gc_tensor_1d(g->be, params, 0, g->n_params);
+    GC_TRY(gc_tensor_write(&p, tp->data));
+    if (!g->n_state) return GC_OK;
+    gc_tensor st = gc_tensor_1d(g->be, state, 0, g->n_state);
+    return gc_tensor_write(&st, ts->data);
+}
+
 static gc_status meta_u64(const gc_st_file *f, const char *key, uint64_t *out)
 {
     if (!parse_u64(gc_st_metadata(f, key), out))
@@ -529,6 +615,17 @@ gc_status gc_trainer_load(gc_trainer *tr, const char *path)
                      "only %lld batches per epoch",
                      path, (long long)st.epoch_step, (long long)tr->steps_per_epoch);
     if (s == GC_OK) s = load_gan(f, &tr->gan, 1);
+    int found = 0;
+    if (s == GC_OK && tr->ema_params) {
+        s = load_ema(f, &tr->gan.g, tr->ema_params, tr->ema_state, &found);
+        if (s == GC_OK && !found)
+            s = gc_error(GC_ERR_FORMAT, "%s: G_ema.params is missing (the run keeps an EMA of G)",
+                         path);
+    }
+    if (s == GC_OK && tr->cfg.diffaug) {
+        s = meta_u64(f, "aug_seed", &st.aug.seed);
+        if (s == GC_OK) s = meta_u64(f, "aug_offset", &st.aug.offset);
+    }
     gc_st_free(f);
     if (s != GC_OK) return s;
     tr->st = st;
@@ -542,6 +639,8 @@ gc_status gc_checkpoint_load_gan(const char *path, gc_gan *gan, uint64_t *fixed_
     gc_st_file *f;
     GC_TRY(open_checkpoint(path, &f));
     gc_status s = load_gan(f, gan, 0);
+    int found;
+    if (s == GC_OK) s = load_ema(f, &gan->g, gan->g.params, gan->g.state, &found);
     if (s == GC_OK && fixed_seed) s = meta_u64(f, "fixed_seed", fixed_seed);
     gc_st_free(f);
     return s;

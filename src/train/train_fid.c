@@ -41,7 +41,8 @@ typedef struct real_ctx {
 static gc_status read_real(void *ctx, int64_t first, int n, float *out)
 {
     const gc_trainer *tr = ((const real_ctx *)ctx)->tr;
-    const int64_t per = (int64_t)tr->cfg.model.height * tr->cfg.model.width;
+    const gc_gan_config *m = &tr->cfg.model;
+    const int64_t per = (int64_t)m->channels * m->height * m->width;
     const uint8_t *b = tr->images + first * per;
     for (int64_t i = 0; i < (int64_t)n * per; i++)
         out[i] = (float)b[i] / 255.0f;
@@ -68,18 +69,33 @@ static gc_status file_id(const char *path, const char *what, char *out, size_t n
     return GC_OK;
 }
 
+/* FNV-1a of the training images' bytes: a folder of PNGs decoded with
+ * other options (size, channels, background) is other data under the same
+ * path, and one pass over the bytes costs little next to Inception. */
+static uint64_t images_hash(const gc_trainer *tr)
+{
+    const gc_gan_config *m = &tr->cfg.model;
+    uint64_t h = 0xcbf29ce484222325ull;
+    int64_t n = tr->n_images * m->channels * m->height * m->width;
+    for (int64_t i = 0; i < n; i++)
+        h = (h ^ tr->images[i]) * 0x100000001b3ull;
+    return h;
+}
+
 /* The cache file and the description stored in it, from what identifies the
- * data: its real path, size and modification time, and the image count and
- * size the trainer took from it; with a classifier, the same for the
- * classifier's file (Inception's weights are fixed by their name). */
+ * data: its real path, size and modification time, the image count and
+ * size the trainer took from it and a hash of their bytes; with a
+ * classifier, the same for the classifier's file (Inception's weights are
+ * fixed by their name). */
 static gc_status cache_key(const gc_trainer *tr, const char *data_path, int dims,
                            const char *classifier, char *path, size_t pn, char *id, size_t idn)
 {
     char data[PATH_MAX + 96], clf[PATH_MAX + 96] = "", dir[PATH_MAX];
     GC_TRY(file_id(data_path, "the training data", data, sizeof data));
     if (classifier) GC_TRY(file_id(classifier, "the FID classifier", clf, sizeof clf));
-    snprintf(id, idn, "gancl-train idx %s images %lldx%dx%d dims %d%s%s", data,
-             (long long)tr->n_images, tr->cfg.model.height, tr->cfg.model.width, dims,
+    const gc_gan_config *m = &tr->cfg.model;
+    snprintf(id, idn, "gancl-train idx %s images %lldx%dx%dx%d bytes %016" PRIx64 " dims %d%s%s",
+             data, (long long)tr->n_images, m->channels, m->height, m->width, images_hash(tr), dims,
              classifier ? " classifier " : "", clf);
     GC_TRY(gc_fs_cache_dir(dir, sizeof dir));
     if ((size_t)snprintf(path, pn, "%s/fid-stats/%016" PRIx64 "-%s%d.safetensors", dir, fnv1a(id),
@@ -164,7 +180,7 @@ gc_status gc_train_fid_init(const gc_trainer *tr, const char *weights, const cha
         GC_DEBUG("FID: statistics of the training set from the cache %s", f->cache);
     } else if (s == GC_OK) {
         real_ctx rc = {tr};
-        gc_image_source src = {tr->n_images, 1, m->height, m->width, read_real, &rc};
+        gc_image_source src = {tr->n_images, m->channels, m->height, m->width, read_real, &rc};
         GC_INFO("FID: computing the statistics of the training set (%lld images, %d %s "
                 "features)%s%s",
                 (long long)tr->n_images, dims, use_clf ? "classifier" : "Inception",
@@ -205,7 +221,7 @@ gc_status gc_train_fid_eval(gc_train_fid *f, gc_trainer *tr, int64_t n,
     gc_status s = GC_OK;
     for (int64_t done = 0; done < n && s == GC_OK;) {
         int b = n - done < f->batch ? (int)(n - done) : f->batch;
-        s = gc_gan_sample(&tr->gan, &rng, b, f->raw);
+        s = gc_trainer_sample(tr, &rng, b, NULL, f->raw);
         /* The bytes `gancl sample` would write, read back as pytorch-fid would. */
         for (int64_t i = 0; s == GC_OK && i < b * per; i++) {
             float v = (f->raw[i] - lo) / (hi - lo) * 255.0f;

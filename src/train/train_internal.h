@@ -8,8 +8,16 @@
 void gc_trainer_shuffle(gc_trainer *tr);
 
 /* The seed of stream `stream` of a run seed (splitmix64): cfg.seed gives
- * streams 1 (initialisation) to 4 (fixed noise); fixed_seed gives 1 (FID
- * samples). */
+ * streams 1 (initialisation) to 4 (fixed noise) and 5 (DiffAugment);
+ * fixed_seed gives 1 (FID samples) and 2 (the diversity diagnostic). */
 uint64_t gc_train_derive_seed(uint64_t seed, uint64_t stream);
+
+/* The EMA's decay at its update t (1, 2, ...): min(ema, (1 + t) / (10 + t)). */
+float gc_trainer_ema_decay(float ema, int64_t t);
+
+/* gc_gan_sample_classes on tr's G in evaluation mode, with the EMA
+ * weights and running statistics in place of G's own when cfg.ema (swapped
+ * in and back, so nothing changes). */
+gc_status gc_trainer_sample(gc_trainer *tr, gc_rng *rng, int n, const int32_t *labels, float *out);
 
 #endif

@@ -43,6 +43,8 @@ gc_train_config gc_train_default_config(gc_model_kind kind)
                              .epochs = 25,
                              .log_every = 50,
                              .check_every = 100,
+                             .save_every = 1,
+                             .background = 255, /* GC_PNG_WHITE */
                              .fid_n = 10000,
                              .fid_dims = GC_FID_DEFAULT_DIMS};
 }
@@ -78,10 +80,9 @@ void gc_trainer_shuffle(gc_trainer *tr)
 static gc_status check_config(const gc_train_config *c, int64_t n, int h, int w)
 {
     GC_TRY(gc_gan_config_check(&c->model));
-    if (c->model.channels != 1 || c->model.height != h || c->model.width != w)
-        return gc_error(GC_ERR_ARG,
-                        "the model is configured for %dx%dx%d images, the data has 1x%dx%d",
-                        c->model.channels, c->model.height, c->model.width, h, w);
+    if (c->model.height != h || c->model.width != w)
+        return gc_error(GC_ERR_ARG, "the model is configured for %dx%d images, the data has %dx%d",
+                        c->model.height, c->model.width, h, w);
     if (c->batch < 2) return gc_error(GC_ERR_ARG, "a batch of %d: at least 2 are needed", c->batch);
     if (n < c->batch)
         return gc_error(GC_ERR_ARG, "the data has %lld images, fewer than one batch of %d",
@@ -91,6 +92,12 @@ static gc_status check_config(const gc_train_config *c, int64_t n, int h, int w)
         !(c->eps > 0))
         return gc_error(GC_ERR_ARG, "bad Adam settings (lr %g, beta1 %g, beta2 %g, eps %g)", c->lr,
                         c->beta1, c->beta2, c->eps);
+    if (c->loss != GC_LOSS_BCE && c->loss != GC_LOSS_HINGE)
+        return gc_error(GC_ERR_ARG, "unknown loss %d", (int)c->loss);
+    int all = GC_DIFFAUG_COLOR | GC_DIFFAUG_TRANSLATION | GC_DIFFAUG_CUTOUT;
+    if (c->diffaug & ~all) return gc_error(GC_ERR_ARG, "unknown DiffAugment bits %#x", c->diffaug);
+    if (!(c->ema == 0 || (c->ema > 0 && c->ema < 1)))
+        return gc_error(GC_ERR_ARG, "EMA decay %g is outside (0, 1) (0: no EMA)", c->ema);
     return GC_OK;
 }
 
@@ -107,6 +114,47 @@ static gc_status check_labels(const gc_train_config *c, const int32_t *labels, i
             return gc_error(GC_ERR_ARG, "label %d of image %lld is outside [0, %d)", (int)labels[i],
                             (long long)i, k);
     return GC_OK;
+}
+
+/* G's averaged weights start as G's own. */
+static gc_status ema_init(gc_trainer *tr)
+{
+    if (!(tr->cfg.ema > 0)) return GC_OK;
+    const gc_seq *g = &tr->gan.g;
+    GC_TRY(gc_buffer_alloc(tr->be, (size_t)(g->n_params > 0 ? g->n_params : 1) * sizeof(float),
+                           &tr->ema_params));
+    GC_TRY(gc_buffer_alloc(tr->be, (size_t)(g->n_state > 0 ? g->n_state : 1) * sizeof(float),
+                           &tr->ema_state));
+    gc_tensor p = gc_seq_params(g), st = gc_seq_state(g);
+    gc_tensor ep = gc_tensor_1d(tr->be, tr->ema_params, 0, g->n_params);
+    GC_TRY(gc_copy(&ep, &p));
+    if (!g->n_state) return GC_OK;
+    gc_tensor es = gc_tensor_1d(tr->be, tr->ema_state, 0, g->n_state);
+    return gc_copy(&es, &st);
+}
+
+/* After each G step: the averages move towards G's parameters and
+ * running statistics, with decay min(ema, (1 + t) / (10 + t)) at update t
+ * (1, 2, ...; TensorFlow's ExponentialMovingAverage with num_updates), so
+ * that the average forgets the random initial G within tens of steps rather
+ * than thousands. */
+float gc_trainer_ema_decay(float ema, int64_t t)
+{
+    double warm = (1.0 + (double)t) / (10.0 + (double)t);
+    return warm < ema ? (float)warm : ema;
+}
+
+static gc_status ema_update(gc_trainer *tr)
+{
+    if (!tr->ema_params) return GC_OK;
+    const gc_seq *g = &tr->gan.g;
+    float decay = gc_trainer_ema_decay(tr->cfg.ema, tr->st.step + 1);
+    gc_tensor p = gc_seq_params(g), st = gc_seq_state(g);
+    gc_tensor ep = gc_tensor_1d(tr->be, tr->ema_params, 0, g->n_params);
+    GC_TRY(gc_ema_update(&ep, &p, decay));
+    if (!g->n_state) return GC_OK;
+    gc_tensor es = gc_tensor_1d(tr->be, tr->ema_state, 0, g->n_state);
+    return gc_ema_update(&es, &st, decay);
 }
 
 gc_status gc_trainer_init(gc_trainer *tr, gc_backend *be, const gc_train_config *cfg,
@@ -132,8 +180,12 @@ gc_status gc_trainer_init_labelled(gc_trainer *tr, gc_backend *be, const gc_trai
     tr->st.noise = (gc_rng){.seed = gc_train_derive_seed(cfg->seed, 2), .offset = 0};
     tr->st.shuffle_seed = gc_train_derive_seed(cfg->seed, 3);
     tr->st.fixed_seed = gc_train_derive_seed(cfg->seed, 4);
+    /* Only a run that augments has the stream (and saves it). */
+    if (cfg->diffaug)
+        tr->st.aug = (gc_rng){.seed = gc_train_derive_seed(cfg->seed, 5), .offset = 0};
 
-    int64_t b = cfg->batch, pix = (int64_t)h * w, latent = cfg->model.latent;
+    int64_t b = cfg->batch, c = cfg->model.channels, pix = c * h * w, latent = cfg->model.latent;
+    int64_t aug = cfg->diffaug ? 2 * b * pix + b * GC_DIFFAUG_PARAMS : 0;
     tr->perm = malloc((size_t)n * sizeof *tr->perm);
     tr->host_batch = malloc((size_t)(b * pix) * sizeof(float));
     tr->host_labels = malloc((size_t)b * sizeof(float));
@@ -142,9 +194,10 @@ gc_status gc_trainer_init_labelled(gc_trainer *tr, gc_backend *be, const gc_trai
         return gc_error(GC_ERR_NOMEM, "out of host memory for %lld images", (long long)n);
     }
     gc_status s = gc_gan_init(&tr->gan, be, &cfg->model, cfg->batch);
+    tr->cfg.model = tr->gan.cfg; /* with the depth it was built with */
     if (s == GC_OK)
         s = gc_buffer_alloc(
-            be, (size_t)(2 * ST_SLOTS + 2 * b * pix + b * latent + 2 * b) * sizeof(float),
+            be, (size_t)(2 * ST_SLOTS + 2 * b * pix + b * latent + 2 * b + aug) * sizeof(float),
             &tr->work);
     if (s != GC_OK) {
         gc_trainer_free(tr);
@@ -153,13 +206,18 @@ gc_status gc_trainer_init_labelled(gc_trainer *tr, gc_backend *be, const gc_trai
     size_t off = 0;
     tr->stats = gc_tensor_1d(be, tr->work, off, ST_SLOTS), off += ST_SLOTS;
     tr->acc = gc_tensor_1d(be, tr->work, off, ST_SLOTS), off += ST_SLOTS;
-    tr->x_real = gc_tensor_4d(be, tr->work, off, b, 1, h, w), off += (size_t)(b * pix);
-    tr->dfake = gc_tensor_4d(be, tr->work, off, b, 1, h, w), off += (size_t)(b * pix);
+    tr->x_real = gc_tensor_4d(be, tr->work, off, b, c, h, w), off += (size_t)(b * pix);
+    tr->dfake = gc_tensor_4d(be, tr->work, off, b, c, h, w), off += (size_t)(b * pix);
     tr->z = gc_tensor_2d(be, tr->work, off, b, latent), off += (size_t)(b * latent);
     tr->dlogits = gc_tensor_2d(be, tr->work, off, b, 1), off += (size_t)b;
-    tr->prob = gc_tensor_2d(be, tr->work, off, b, 1);
+    tr->prob = gc_tensor_2d(be, tr->work, off, b, 1), off += (size_t)b;
+    if (cfg->diffaug) {
+        tr->x_aug = gc_tensor_4d(be, tr->work, off, b, c, h, w), off += (size_t)(b * pix);
+        tr->dx_aug = gc_tensor_4d(be, tr->work, off, b, c, h, w), off += (size_t)(b * pix);
+        tr->aug_r = gc_tensor_2d(be, tr->work, off, b, GC_DIFFAUG_PARAMS);
+    }
     if ((s = gc_gan_init_params(&tr->gan, gc_train_derive_seed(cfg->seed, 1))) ||
-        (s = gc_fill(&tr->stats, 0)) || (s = gc_fill(&tr->acc, 0))) {
+        (s = gc_fill(&tr->stats, 0)) || (s = gc_fill(&tr->acc, 0)) || (s = ema_init(tr))) {
         gc_trainer_free(tr);
         return s;
     }
@@ -171,7 +229,9 @@ void gc_trainer_free(gc_trainer *tr)
 {
     gc_gan_free(&tr->gan);
     if (tr->work) gc_buffer_free(tr->be, tr->work);
-    tr->work = NULL;
+    if (tr->ema_params) gc_buffer_free(tr->be, tr->ema_params);
+    if (tr->ema_state) gc_buffer_free(tr->be, tr->ema_state);
+    tr->work = tr->ema_params = tr->ema_state = NULL;
     free(tr->perm);
     free(tr->host_batch);
     free(tr->host_labels);
@@ -255,18 +315,42 @@ static gc_status judge(const gc_trainer *tr, const float *a)
     return GC_OK;
 }
 
-/* BCE-with-logits of D's output against target into stats[loss_slot], its
- * gradient into dlogits, and mean sigmoid (what D believes) into
- * stats[prob_slot]. */
-static gc_status d_loss(gc_trainer *tr, float target, int loss_slot, int prob_slot)
+/* What D's output is scored as: real, fake (D's step), or fake for G's. */
+typedef enum loss_role { ROLE_REAL, ROLE_FAKE, ROLE_GEN } loss_role;
+
+/* The loss of D's output in its role into stats[loss_slot] (BCE with
+ * logits against 1, 0, 1, or the hinge terms), its gradient into dlogits,
+ * and mean sigmoid (what D believes) into stats[prob_slot]. */
+static gc_status d_loss(gc_trainer *tr, loss_role role, int loss_slot, int prob_slot)
 {
     int b = tr->cfg.batch;
     gc_tensor logits = gc_seq_output(&tr->gan.d, b);
     gc_tensor loss = slot(tr, loss_slot), p = slot(tr, prob_slot);
-    GC_TRY(gc_bce_logits_forward(&loss, &logits, target));
-    GC_TRY(gc_bce_logits_backward(&tr->dlogits, &logits, target, 1.0f));
+    if (tr->cfg.loss == GC_LOSS_HINGE) {
+        gc_hinge_term term = role == ROLE_REAL   ? GC_HINGE_REAL
+                             : role == ROLE_FAKE ? GC_HINGE_FAKE
+                                                 : GC_HINGE_GEN;
+        GC_TRY(gc_hinge_forward(&loss, &logits, term));
+        GC_TRY(gc_hinge_backward(&tr->dlogits, &logits, term, 1.0f));
+    } else {
+        float target = role == ROLE_FAKE ? 0.0f : 1.0f;
+        GC_TRY(gc_bce_logits_forward(&loss, &logits, target));
+        GC_TRY(gc_bce_logits_backward(&tr->dlogits, &logits, target, 1.0f));
+    }
     GC_TRY(gc_act_forward(&tr->prob, &logits, GC_ACT_SIGMOID, 0.0f));
     return gc_mean(&p, &tr->prob);
+}
+
+/* What D sees of a batch x: x itself, or (cfg.diffaug) x augmented with
+ * fresh draws into x_aug. */
+static gc_status d_input(gc_trainer *tr, const gc_tensor *x, const gc_tensor **out)
+{
+    *out = x;
+    if (!tr->cfg.diffaug) return GC_OK;
+    GC_TRY(gc_rng_uniform(&tr->aug_r, &tr->st.aug, 0.0f, 1.0f));
+    GC_TRY(gc_diffaug_forward(&tr->x_aug, x, &tr->aug_r, tr->cfg.diffaug));
+    *out = &tr->x_aug;
+    return GC_OK;
 }
 
 /* Bytes to the model's pixel range, in the epoch's order. */
@@ -275,7 +359,8 @@ static gc_status upload_batch(gc_trainer *tr)
     float lo, hi;
     gc_gan_pixel_range(tr->cfg.model.kind, &lo, &hi);
     float scale = (hi - lo) / 255.0f;
-    int64_t pix = (int64_t)tr->cfg.model.height * tr->cfg.model.width;
+    const gc_gan_config *m = &tr->cfg.model;
+    int64_t pix = (int64_t)m->channels * m->height * m->width;
     int64_t first = tr->st.epoch_step * tr->cfg.batch;
     for (int64_t i = 0; i < tr->cfg.batch; i++) {
         const uint8_t *src = tr->images + (int64_t)tr->perm[first + i] * pix;
@@ -314,25 +399,36 @@ gc_status gc_trainer_step(gc_trainer *tr)
                            .step = st->step + 1};
 
     /* D: real batch, then G(z) detached; the gradients add up. */
+    const gc_tensor *in;
     GC_TRY(gc_seq_zero_grad(d));
-    GC_TRY(gc_seq_forward(d, &tr->x_real, b, 1));
-    GC_TRY(d_loss(tr, 1.0f, ST_LOSS_REAL, ST_D_REAL));
-    GC_TRY(gc_seq_backward(d, &tr->x_real, &tr->dlogits, NULL, b));
+    GC_TRY(d_input(tr, &tr->x_real, &in));
+    GC_TRY(gc_seq_forward(d, in, b, 1));
+    GC_TRY(d_loss(tr, ROLE_REAL, ST_LOSS_REAL, ST_D_REAL));
+    GC_TRY(gc_seq_backward(d, in, &tr->dlogits, NULL, b));
     GC_TRY(gc_rng_normal(&tr->z, &st->noise, 0.0f, 1.0f));
     GC_TRY(gc_seq_forward(g, &tr->z, b, 1));
-    GC_TRY(gc_seq_forward(d, &fake, b, 1));
-    GC_TRY(d_loss(tr, 0.0f, ST_LOSS_FAKE, ST_D_FAKE));
-    GC_TRY(gc_seq_backward(d, &fake, &tr->dlogits, NULL, b));
+    GC_TRY(d_input(tr, &fake, &in));
+    GC_TRY(gc_seq_forward(d, in, b, 1));
+    GC_TRY(d_loss(tr, ROLE_FAKE, ST_LOSS_FAKE, ST_D_FAKE));
+    GC_TRY(gc_seq_backward(d, in, &tr->dlogits, NULL, b));
     GC_TRY(gc_seq_adam(d, &adam));
 
-    /* G: the same G(z) through the updated D, target 1.  D's parameter
-     * gradients from this pass are left behind and zeroed next step. */
+    /* G: the same G(z) (augmented afresh) through the updated D.  D's
+     * parameter gradients from this pass are left behind and zeroed next
+     * step; the gradient reaches G through DiffAugment's adjoint. */
     GC_TRY(gc_seq_zero_grad(g));
-    GC_TRY(gc_seq_forward(d, &fake, b, 1));
-    GC_TRY(d_loss(tr, 1.0f, ST_LOSS_G, ST_D_FAKE_AFTER));
-    GC_TRY(gc_seq_backward_data(d, &fake, &tr->dlogits, &tr->dfake, b));
+    GC_TRY(d_input(tr, &fake, &in));
+    GC_TRY(gc_seq_forward(d, in, b, 1));
+    GC_TRY(d_loss(tr, ROLE_GEN, ST_LOSS_G, ST_D_FAKE_AFTER));
+    if (tr->cfg.diffaug) {
+        GC_TRY(gc_seq_backward_data(d, in, &tr->dlogits, &tr->dx_aug, b));
+        GC_TRY(gc_diffaug_backward(&tr->dfake, &tr->dx_aug, &tr->aug_r, tr->cfg.diffaug));
+    } else {
+        GC_TRY(gc_seq_backward_data(d, in, &tr->dlogits, &tr->dfake, b));
+    }
     GC_TRY(gc_seq_backward(g, &tr->z, &tr->dfake, NULL, b));
     GC_TRY(gc_seq_adam(g, &adam));
+    GC_TRY(ema_update(tr));
 
     gc_tensor s6 = gc_tensor_1d(tr->be, tr->work, tr->stats.off, ST_COUNT);
     gc_tensor a6 = gc_tensor_1d(tr->be, tr->work, tr->acc.off, ST_COUNT);
@@ -392,16 +488,34 @@ gc_status gc_trainer_check(gc_trainer *tr)
     return GC_OK;
 }
 
+/* G's buffers and the averaged ones trade places (pointers only). */
+static void swap_ema(gc_trainer *tr)
+{
+    gc_seq *g = &tr->gan.g;
+    gc_buffer *p = g->params, *st = g->state;
+    g->params = tr->ema_params, g->state = tr->ema_state;
+    tr->ema_params = p, tr->ema_state = st;
+}
+
+gc_status gc_trainer_sample(gc_trainer *tr, gc_rng *rng, int n, const int32_t *labels, float *out)
+{
+    int ema = tr->ema_params != NULL;
+    if (ema) swap_ema(tr);
+    gc_status s = gc_gan_sample_classes(&tr->gan, rng, n, labels, out);
+    if (ema) swap_ema(tr);
+    return s;
+}
+
 gc_status gc_trainer_sample_fixed(gc_trainer *tr, int n, float *out)
 {
     gc_rng rng = {.seed = tr->st.fixed_seed, .offset = 0};
     int k = tr->cfg.model.classes;
-    if (!k) return gc_gan_sample(&tr->gan, &rng, n, out);
+    if (!k) return gc_trainer_sample(tr, &rng, n, NULL, out);
     int32_t *labels = malloc((size_t)n * sizeof *labels);
     if (!labels) return gc_error(GC_ERR_NOMEM, "out of host memory for %d labels", n);
     for (int i = 0; i < n; i++)
         labels[i] = (int32_t)((int64_t)i * k / n);
-    gc_status s = gc_gan_sample_classes(&tr->gan, &rng, n, labels, out);
+    gc_status s = gc_trainer_sample(tr, &rng, n, labels, out);
     free(labels);
     return s;
 }
