@@ -31,9 +31,11 @@ static void help(FILE *f)
            "by class, generated in evaluation mode as `gancl sample` does.\n"
            "\n"
            "  --out PREFIX         IDX files PREFIX-images-idx3-ubyte.gz and\n"
-           "                       PREFIX-labels-idx1-ubyte.gz (train --data reads them)\n"
-           "  --out DIR/           PNG files DIR/<class>/<i>.png, one folder per class, named\n"
-           "                       by the checkpoint's class names or 0 .. K-1; an existing\n"
+           "                       PREFIX-labels-idx1-ubyte.gz (train --data reads them;\n"
+           "                       gray models only)\n"
+           "  --out DIR/           PNG files DIR/<class>/<i>.png (gray or RGB, as the model\n"
+           "                       makes them), one folder per class, named by the\n"
+           "                       checkpoint's class names or 0 .. K-1; an existing\n"
            "                       folder works without the slash and must be empty\n"
            "  --format idx|png     the layout, whatever --out looks like\n"
            "  --seed S             the noise (default: the run's fixed-noise seed)\n"
@@ -197,17 +199,20 @@ int gc_cmd_export(gc_cli *cli, int argc, char **argv)
         return gc_cli_usage_error("export: %s is not conditional: export needs a model trained "
                                   "with --conditional",
                                   a.checkpoint);
-    if (m->channels != 1)
-        return gc_cli_usage_error("export: %s makes %d-channel images; data sets are 1-channel",
+    if (a.format == GC_EXPORT_IDX && m->channels != 1)
+        return gc_cli_usage_error("export: IDX files hold gray images and %s makes %d-channel "
+                                  "ones: export PNG folders (--out DIR/ or --format png)",
                                   a.checkpoint, m->channels);
-    long long total = a.per_class * K, per = (long long)m->height * m->width;
+    if (m->channels != 1 && m->channels != 3)
+        return gc_cli_usage_error("export: PNG files hold 1 or 3 channels, not %d", m->channels);
+    long long total = a.per_class * K, per = (long long)m->channels * m->height * m->width;
     if (total * per > EXPORT_MAX_BYTES)
-        return gc_cli_usage_error("export: %lld images of %dx%d are above the 2^34-byte limit",
-                                  total, m->height, m->width);
+        return gc_cli_usage_error("export: %lld images of %dx%dx%d are above the 2^34-byte limit",
+                                  total, m->channels, m->height, m->width);
     if (a.format == GC_EXPORT_PNG && gc_fs_has_entries(a.out))
         return gc_cli_usage_error("export: %s is not empty; export into a new or empty folder",
                                   a.out);
-    gc_dataset ds = {.n = total, .c = 1, .h = m->height, .w = m->width, .classes = K};
+    gc_dataset ds = {.n = total, .c = m->channels, .h = m->height, .w = m->width, .classes = K};
     ds.images = malloc((size_t)(total * per));
     ds.labels = malloc(sizeof(int32_t) * (size_t)total);
     if (!ds.images || !ds.labels) {

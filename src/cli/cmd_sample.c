@@ -26,10 +26,11 @@ static void help(FILE *f)
                "its classes (0, 1, ..., K-1, 0, ...) unless --class K picks one.\n"
                "\n"
                "  --out FILE.png       one grid of all images\n"
-               "  --out DIR/           one PNG per image (000000.png, ...); an existing folder\n"
-               "                       works without the slash\n"
+               "  --out DIR/           one PNG per image (000000.png, ...; gray or RGB as the\n"
+               "                       model's images); an existing folder works without the\n"
+               "                       slash\n"
                "  --out FILE.idx[.gz]  an IDX file of unsigned bytes (N x H x W), the format of\n"
-               "                       --data: a synthetic data set\n"
+               "                       --data: a synthetic data set (gray models only)\n"
                "  --class K            only class K (0 <= K < classes) of a conditional model\n"
                "  --device N|cpu       as the global option\n");
 }
@@ -56,12 +57,25 @@ static gc_status write_images(gc_sample_out_kind kind, const char *out, const fl
         gc_idx d = {.kind = GC_IDX_IMAGES, .data = bytes, .n = n, .h = m->height, .w = m->width};
         s = gc_idx_write(out, &d, ends_with(out, ".gz"));
     } else {
-        s = gc_fs_mkdirs(out);
+        /* The model's images are planar (C, H, W); PNG wants R, G, B per pixel. */
+        int64_t pix = (int64_t)m->height * m->width;
+        uint8_t *rgb = m->channels == 3 ? malloc((size_t)per) : NULL;
+        s = m->channels == 3 && !rgb ? gc_error(GC_ERR_NOMEM, "out of memory for an image")
+                                     : gc_fs_mkdirs(out);
         for (int i = 0; i < n && s == GC_OK; i++) {
             char path[PATH_MAX];
+            const uint8_t *img = bytes + i * per;
             snprintf(path, sizeof path, "%s%s%06d.png", out, ends_with(out, "/") ? "" : "/", i);
-            s = gc_png_write_gray(path, bytes + i * per, m->width, m->height);
+            if (!rgb) {
+                s = gc_png_write_gray(path, img, m->width, m->height);
+                continue;
+            }
+            for (int64_t p = 0; p < pix; p++)
+                for (int ch = 0; ch < 3; ch++)
+                    rgb[3 * p + ch] = img[ch * pix + p];
+            s = gc_png_write_rgb(path, rgb, m->width, m->height);
         }
+        free(rgb);
     }
     free(bytes);
     return s;
@@ -146,8 +160,12 @@ int gc_cmd_sample(gc_cli *cli, int argc, char **argv)
         return gc_cli_usage_error("sample: --class %lld is out of range [0, %d] (%s has %d "
                                   "classes)",
                                   a.cls, classes - 1, ckpt, classes);
-    if (kind != GC_SAMPLE_GRID && cfg.model.channels != 1)
-        return gc_cli_usage_error("sample: %d-channel images can only be written as a grid",
+    if (kind == GC_SAMPLE_IDX && cfg.model.channels != 1)
+        return gc_cli_usage_error("sample: IDX files hold gray images and %s makes %d-channel "
+                                  "ones: write --out DIR/ (PNG files) or FILE.png (a grid)",
+                                  ckpt, cfg.model.channels);
+    if (kind == GC_SAMPLE_DIR && cfg.model.channels != 1 && cfg.model.channels != 3)
+        return gc_cli_usage_error("sample: PNG files hold 1 or 3 channels, not %d",
                                   cfg.model.channels);
     gc_backend *be;
     rc = gc_cli_open_backend(cli, device, &be);

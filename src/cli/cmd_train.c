@@ -1,6 +1,7 @@
 /* src/cli/cmd_train.c - `gancl train` (flags: train_args.c): the run folder,
  * the training loop with its progress line, sample grids, the loss log, FID every few
  * epochs, checkpoints, and a clean stop on SIGINT/SIGTERM. */
+#include <dirent.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,6 +19,7 @@
 #include "gancl/dataset.h"
 #include "gancl/fid.h"
 #include "gancl/io.h"
+#include "gancl/ops.h"
 #include "gancl/train.h"
 #include "util/fs.h"
 #include "util/lock.h"
@@ -24,6 +27,7 @@
 #define DEFAULT_DATA   GC_TRAIN_DEFAULT_DATA
 #define GRID_SIDE      8
 #define GRID_PER_CLASS 10 /* a conditional run's grid: one row of these per class */
+#define DEFAULT_NGF    64 /* --ngf: 128 channels at 28 x 28, as before it existed */
 
 typedef gc_train_args train_args;
 
@@ -56,6 +60,8 @@ typedef struct run {
     gc_fid_log fid_log;
     double last_fid;
     int have_fid;
+    gc_diversity_log div_log; /* the collapse diagnostic's */
+    int div_up;               /* 0 with --no-diversity */
     char dir[PATH_MAX], ckpt[PATH_MAX + 32];
     int64_t total; /* the step to stop at */
     int tty;
@@ -64,6 +70,7 @@ typedef struct run {
     gc_train_stats last;
     gc_lock lock;      /* the run folder's gancl.lock, held while we run */
     int made_dir;      /* this process created the run folder */
+    int made_cache;    /* ... and wrote its default decode cache */
     int64_t ckpt_step; /* the step of the checkpoint in the folder; -1: none */
     double t_start, t_log, t_draw;
     int64_t step_start, step_log;
@@ -264,6 +271,46 @@ static int eval_fid(run *r)
     return 0;
 }
 
+/* ---- the collapse diagnostic --------------------------------------------------- */
+
+/* An untrained G draws look-alike images (DCGAN's weights are N(0, 0.02)):
+ * until it has trained a while a low ratio says nothing of collapse, and a
+ * warning at every run's first epochs would teach users to ignore it. */
+#define DIVERSITY_WARM_STEPS GC_TRAIN_DIVERSITY_WARM_STEPS
+
+static int all_remedies(const gc_train_config *c)
+{
+    return c->model.kind != GC_MODEL_DCGAN ||
+           (c->model.spectral_norm && c->model.mbstd && c->loss == GC_LOSS_HINGE && c->diffaug &&
+            c->ema > 0);
+}
+
+/* After the checkpoint, as FID: the diversity of generated samples against
+ * real ones, into diversity.csv and .png, with a warning when it is low. */
+static int eval_diversity(run *r)
+{
+    gc_trainer *tr = &r->tr;
+    int64_t epoch = tr->st.epoch + 1;
+    int n = tr->n_images < GC_DIVERSITY_N ? (int)tr->n_images : GC_DIVERSITY_N;
+    gc_diversity d;
+    gc_status s = gc_trainer_diversity(tr, n, &d);
+    if (s == GC_OK) s = gc_diversity_log_add(&r->div_log, epoch, tr->st.step, &d);
+    if (s != GC_OK) {
+        if (r->tty) printf("\n");
+        return gc_cli_fail(s);
+    }
+    printf("%sepoch %" PRId64 "  diversity %.2f (D features)  %.2f (pixels)\n",
+           r->tty ? "\r\033[K" : "", epoch, d.ratio, d.pix_ratio);
+    fflush(stdout);
+    if (d.ratio < GC_DIVERSITY_WARN && tr->st.step >= DIVERSITY_WARM_STEPS)
+        fprintf(stderr,
+                "gancl: warning: epoch %" PRId64 ": generated samples are %.2f times as diverse "
+                "as real ones (D features); G may be collapsing (%s)\n",
+                epoch, d.ratio,
+                all_remedies(&tr->cfg) ? "try a lower --lr, or more data" : "try --remedies");
+    return 0;
+}
+
 /* Never over a good checkpoint with a diverged model: everything is
  * checked for NaN and Inf first. */
 static int checkpoint(run *r)
@@ -293,12 +340,16 @@ static int loop(run *r)
             snprintf(name, sizeof name, "step-%07" PRId64 ".png", step);
             if ((rc = write_grid(r, name))) return rc;
         }
-        if (epoch_done) {
+        /* Every --save-every epochs, and after the last one. */
+        if (epoch_done && ((tr->st.epoch + 1) % c->save_every == 0 || step == r->total)) {
             snprintf(name, sizeof name, "epoch-%04" PRId64 ".png", tr->st.epoch + 1);
             if ((rc = write_grid(r, name)) || (rc = checkpoint(r))) return rc;
-            if (r->fid && (tr->st.epoch + 1) % c->fid_every == 0 && !stop_signal &&
-                (rc = eval_fid(r)))
-                return rc;
+            if (r->div_up && !stop_signal && (rc = eval_diversity(r))) return rc;
+        }
+        if (epoch_done && r->fid && (tr->st.epoch + 1) % c->fid_every == 0 && !stop_signal) {
+            /* After a checkpoint, so that a failing evaluation costs no training. */
+            if (r->ckpt_step != step && (rc = checkpoint(r))) return rc;
+            if ((rc = eval_fid(r))) return rc;
         }
         /* Images/s and the ETA count training only, not samples and checkpoints. */
         t_io = gc_cli_now() - t_io;
@@ -306,7 +357,7 @@ static int loop(run *r)
     }
     if (tr->acc_steps && (rc = log_stats(r))) return rc;
     if (r->tty) print_progress(r, 1);
-    if (!gc_trainer_epoch_done(tr) && tr->st.step > r->step_start) {
+    if (tr->st.step > r->step_start && r->ckpt_step != tr->st.step) {
         snprintf(name, sizeof name, "step-%07" PRId64 ".png", tr->st.step);
         if (!stop_signal && (rc = write_grid(r, name))) return rc;
         if ((rc = checkpoint(r))) return rc;
@@ -316,7 +367,32 @@ static int loop(run *r)
 
 /* ---- setup ---------------------------------------------------------------------- */
 
-static int load_data(const train_args *a, const gc_train_config *c, int want_labels, gc_dataset *ds)
+/* ---- the data ------------------------------------------------------------------ */
+
+/* The decoding progress: a bar on a terminal, nothing per file elsewhere. */
+typedef struct load_progress {
+    double t0, t_draw;
+    int tty;
+} load_progress;
+
+static void show_load_progress(void *user, int64_t done, int64_t total)
+{
+    load_progress *p = user;
+    double now = gc_cli_now();
+    if (!p->tty || (done < total && now - p->t_draw < 0.1)) return;
+    p->t_draw = now;
+    int width = 30, fill = (int)(width * done / (total ? total : 1));
+    double dt = now - p->t0;
+    printf("\r\033[Kdecoding [%.*s%*s] %" PRId64 "/%" PRId64 " files, %.0f files/s", fill,
+           "##############################", width - fill, "", done, total, dt > 0 ? done / dt : 0);
+    fflush(stdout);
+}
+
+/* Loads the training images as the run wants them: channels and size from
+ * the flags (a fresh run) or the model (--resume), through the decode cache
+ * when there is one.  Prints one line saying where they came from. */
+static int load_data(const train_args *a, const run *r, gc_train_config *c, int want_labels,
+                     gc_dataset *ds)
 {
     int is_default = !a->data && !a->resume;
     if (is_default && !gc_fs_is_file(c->data))
@@ -326,13 +402,78 @@ static int load_data(const train_args *a, const gc_train_config *c, int want_lab
     if (a->labels && !want_labels)
         return gc_cli_usage_error("train: --labels is for a conditional model (--conditional)");
     gc_labels_mode mode = want_labels ? GC_LABELS_REQUIRED : GC_LABELS_NONE;
-    gc_status s = gc_dataset_load(c->data, c->labels[0] ? c->labels : NULL, mode, ds);
-    if (s != GC_OK) return gc_cli_fail(s);
-    if (ds->c != 1) {
-        gc_dataset_free(ds);
-        return gc_cli_usage_error("%s: %d-channel images; training takes gray images", c->data,
-                                  ds->c);
+    const char *labels = c->labels[0] ? c->labels : NULL;
+    int is_dir = gc_fs_is_dir(c->data), resume = a->resume != NULL;
+    const gc_gan_config *m = &c->model;
+
+    /* A fresh run decodes as its flags say (channels 0: the data's own); a
+     * resumed one as its checkpoint recorded. */
+    gc_image_options o = gc_image_options_default();
+    o.recursive = 1;
+    o.channels = resume ? m->channels : a->channels;
+    o.size = c->image_size;
+    o.background = c->background;
+
+    /* The decode cache: --data-cache FILE, none, or by default RUN's for a folder. */
+    char cache[PATH_MAX + 32] = "";
+    if (a->data_cache && strcmp(a->data_cache, "none"))
+        snprintf(cache, sizeof cache, "%s", a->data_cache);
+    else if (!a->data_cache && is_dir)
+        snprintf(cache, sizeof cache, "%s/data-cache.safetensors", r->dir);
+    uint64_t key = 0;
+    int hit = 0, have_key = 0;
+    gc_status s;
+    /* A run that took the data's own channels cached them under channels
+     * 0: its resumption looks there too, for a set of the same channels. */
+    int tries[2] = {o.channels, resume ? 0 : -1};
+    for (int i = 0; cache[0] && i < 2 && tries[i] >= 0 && !hit; i++) {
+        gc_image_options t = o;
+        uint64_t k;
+        t.channels = tries[i];
+        /* A fingerprint that fails (no such data) leaves the message to the loader. */
+        if (gc_dataset_fingerprint(c->data, labels, mode, &t, &k) != GC_OK) break;
+        if (!i) key = k, have_key = 1;
+        if ((s = gc_dataset_cache_read(cache, k, ds, &hit)) != GC_OK) return gc_cli_fail(s);
+        if (hit && resume && (ds->c != m->channels || ds->h != m->height || ds->w != m->width)) {
+            gc_dataset_free(ds); /* not this run's images: decode */
+            hit = 0;
+        }
     }
+    if (hit) {
+        printf("data: %" PRId64 " images %dx%dx%d from the decode cache %s (decoding skipped)\n",
+               ds->n, ds->c, ds->h, ds->w, cache);
+        fflush(stdout);
+        return 0;
+    }
+
+    load_progress p = {gc_cli_now(), 0, isatty(STDOUT_FILENO)};
+    o.progress = show_load_progress, o.progress_user = &p;
+    s = gc_dataset_load_images(c->data, labels, mode, &o, ds);
+    if (p.tty && is_dir) printf("\r\033[K");
+    fflush(stdout);
+    if (s != GC_OK && is_dir && !o.size && strstr(gc_last_error(), "must have one size")) {
+        fprintf(stderr, "gancl: %s (--size S makes them S x S)\n", gc_last_error());
+        return gc_cli_exit_code(s);
+    }
+    if (s != GC_OK) return gc_cli_fail(s);
+    double dt = gc_cli_now() - p.t0;
+    char saved[PATH_MAX + 64] = " (decode cache: none)";
+    if (cache[0]) {
+        o.progress = NULL, o.progress_user = NULL;
+        if (!have_key) s = gc_dataset_fingerprint(c->data, labels, mode, &o, &key);
+        if (s == GC_OK) s = gc_dataset_cache_write(ds, key, cache);
+        if (s == GC_OK) {
+            snprintf(saved, sizeof saved, "; decode cache saved to %s", cache);
+        } else {
+            fprintf(stderr,
+                    "gancl: warning: decode cache not saved: %s (the next run decodes again)\n",
+                    gc_last_error());
+            snprintf(saved, sizeof saved, "; decode cache not saved");
+        }
+    }
+    printf("data: decoded %" PRId64 " images %dx%dx%d from %s in %.1f s%s\n", ds->n, ds->c, ds->h,
+           ds->w, c->data, dt, saved);
+    fflush(stdout);
     return 0;
 }
 
@@ -373,6 +514,7 @@ static int prepare(train_args *a, run *r)
         if (s != GC_OK) return gc_cli_fail(s);
         if (a->epochs_set || a->steps_set) saved.epochs = c->epochs, saved.max_steps = c->max_steps;
         if (c->sample_every) saved.sample_every = c->sample_every;
+        if (a->save_set) saved.save_every = c->save_every;
         if (a->log_set) saved.log_every = c->log_every;
         saved.check_every = c->check_every; /* not recorded: the flag's, or the default */
         if (a->data) snprintf(saved.data, sizeof saved.data, "%s", a->data);
@@ -467,6 +609,50 @@ static int check_fid_flags(const train_args *a)
     return 0;
 }
 
+/* A fresh run's model fits its data: image geometry, depth, and G's width
+ * from --ngf (the DCGAN paper's: G's last hidden width) unless --g-width
+ * gave it. */
+static int set_geometry(train_args *a, const gc_dataset *ds)
+{
+    gc_gan_config *m = &a->cfg.model;
+    m->channels = ds->c, m->height = ds->h, m->width = ds->w;
+    if (a->conditional) m->classes = ds->classes;
+    int dcgan = m->kind == GC_MODEL_DCGAN;
+    int depth = dcgan ? gc_gan_auto_depth(ds->h, ds->w) : 2;
+    m->depth = dcgan ? depth : 0; /* seed has its two stages */
+    if (a->g_width_set) return 0;
+    int ngf = a->ngf ? a->ngf : DEFAULT_NGF;
+    long long gw = (long long)ngf << (depth - 1);
+    if (gw > 4096)
+        return gc_cli_usage_error("%s--ngf %d at %dx%d: G would start with %lld channels (%d "
+                                  "stages); at most 4096: pass a smaller --ngf",
+                                  a->ngf ? "" : "the default ", ngf, ds->h, ds->w, gw, depth);
+    m->g_width = (int)gw;
+    return 0;
+}
+
+/* "spectral norm, mbstd 4, hinge loss, DiffAugment color,cutout, EMA 0.999" or "none". */
+static void describe_remedies(const gc_train_config *c, char *buf, size_t n)
+{
+    static const char *const aug[] = {"color", "translation", "cutout"};
+    static const int bits[] = {GC_DIFFAUG_COLOR, GC_DIFFAUG_TRANSLATION, GC_DIFFAUG_CUTOUT};
+    size_t len = 0;
+    buf[0] = '\0';
+#define ADD(...) (len += (size_t)snprintf(buf + len, len < n ? n - len : 0, __VA_ARGS__))
+    if (c->model.spectral_norm) ADD("%sspectral norm", len ? ", " : "");
+    if (c->model.mbstd) ADD("%smbstd %d", len ? ", " : "", c->model.mbstd);
+    if (c->loss == GC_LOSS_HINGE) ADD("%shinge loss", len ? ", " : "");
+    if (c->diffaug) {
+        ADD("%sDiffAugment ", len ? ", " : "");
+        const char *sep = "";
+        for (int k = 0; k < 3; k++)
+            if (c->diffaug & bits[k]) ADD("%s%s", sep, aug[k]), sep = ",";
+    }
+    if (c->ema > 0) ADD("%sEMA %g", len ? ", " : "", (double)c->ema);
+#undef ADD
+    if (!len) snprintf(buf, n, "none");
+}
+
 static void print_resume_hint(const run *r, const char *device)
 {
     fprintf(stderr,
@@ -493,10 +679,10 @@ int gc_cmd_train(gc_cli *cli, int argc, char **argv)
         goto done;
     gc_train_config *c = &a.cfg;
     /* The class count comes from the labels (a resumed run has its own). */
-    if ((rc = load_data(&a, c, a.conditional || c->model.classes, &ds))) goto done;
+    r->made_cache = r->made_dir && !a.data_cache && gc_fs_is_dir(c->data);
+    if ((rc = load_data(&a, r, c, a.conditional || c->model.classes, &ds))) goto done;
     if (!a.resume) {
-        c->model.height = ds.h, c->model.width = ds.w;
-        if (a.conditional) c->model.classes = ds.classes;
+        if ((rc = set_geometry(&a, &ds))) goto done;
     } else if (c->model.classes && ds.classes > c->model.classes) {
         rc = gc_cli_usage_error("%s: %d classes, but the run was trained on %d", ds.labels_path,
                                 ds.classes, c->model.classes);
@@ -545,14 +731,17 @@ int gc_cmd_train(gc_cli *cli, int argc, char **argv)
     int64_t spe = r->tr.steps_per_epoch;
     r->total = c->epochs ? c->epochs * spe : INT64_MAX;
     if (c->max_steps && c->max_steps < r->total) r->total = c->max_steps;
-    char cond[64] = "";
+    char cond[64] = "", remedies[160];
     if (c->model.classes)
         snprintf(cond, sizeof cond, " conditional on %d classes", c->model.classes);
-    printf("%s %s: model %s%s, %" PRId64 " images %dx%d from %s, batch %d "
-           "(%" PRId64 " steps per epoch, %" PRId64 " images dropped), device %s, seed %" PRIu64
-           ", step %" PRId64 " of %" PRId64 "\n",
-           a.resume ? "resuming" : "training", r->dir, gc_model_name(c->model.kind), cond, ds.n,
-           ds.h, ds.w, c->data, c->batch, spe, ds.n - spe * c->batch, gc_backend_name(be), c->seed,
+    describe_remedies(&r->tr.cfg, remedies, sizeof remedies);
+    const gc_gan_config *built = &r->tr.gan.cfg;
+    printf("%s %s: model %s%s (G %d, D %d, %d stages), %" PRId64 " images %dx%dx%d from %s, "
+           "batch %d (%" PRId64 " steps per epoch, %" PRId64 " images dropped), remedies: %s, "
+           "device %s, seed %" PRIu64 ", step %" PRId64 " of %" PRId64 "\n",
+           a.resume ? "resuming" : "training", r->dir, gc_model_name(c->model.kind), cond,
+           built->g_width, built->d_width, built->depth ? built->depth : 2, ds.n, ds.c, ds.h, ds.w,
+           c->data, c->batch, spe, ds.n - spe * c->batch, remedies, gc_backend_name(be), c->seed,
            r->tr.st.step, r->total);
     fflush(stdout);
     if (r->tr.st.step >= r->total) {
@@ -561,6 +750,14 @@ int gc_cmd_train(gc_cli *cli, int argc, char **argv)
     }
     r->tty = isatty(STDOUT_FILENO);
     if ((rc = setup_fid(r, &a))) goto done;
+    if (!a.no_diversity) {
+        if ((s = gc_diversity_log_open(&r->div_log, r->dir, a.resume ? r->tr.st.step : -1)) !=
+            GC_OK) {
+            rc = gc_cli_fail(s);
+            goto done;
+        }
+        r->div_up = 1;
+    }
     r->t_start = r->t_log = gc_cli_now();
     r->step_start = r->step_log = r->tr.st.step;
     install_handlers();
@@ -573,6 +770,7 @@ int gc_cmd_train(gc_cli *cli, int argc, char **argv)
                r->dir, r->ckpt);
     }
 done:
+    if (r->div_up) gc_diversity_log_close(&r->div_log);
     if (r->fid) gc_fid_log_close(&r->fid_log);
     gc_train_fid_free(r->fid);
     if (log_up) gc_loss_log_close(&r->log);
@@ -583,8 +781,12 @@ done:
     gc_lock_release(&r->lock);
     /* A new run that failed before writing anything leaves no empty
      * folder behind (rmdir removes only empty ones). */
-    if (rc && r->made_dir) {
-        char samples[PATH_MAX + 16];
+    if (rc && r->made_dir && r->ckpt_step < 0) {
+        char samples[PATH_MAX + 32];
+        if (r->made_cache) {
+            snprintf(samples, sizeof samples, "%s/data-cache.safetensors", r->dir);
+            unlink(samples);
+        }
         snprintf(samples, sizeof samples, "%s/samples", r->dir);
         rmdir(samples);
         rmdir(r->dir);

@@ -5,7 +5,7 @@
  * Input: the first byte picks the parser (0: the global options, then the
  * command they name, as main() does; else one command's parser alone); the
  * rest is split into arguments at NUL and newline bytes, at most MAX_ARGS.
- * An argument that is one byte from 0xC0 up stands for a token below (every
+ * An argument that is one byte from 0x80 up stands for a token below (every
  * flag, and values on the edges), so that the fuzzer reaches them without a
  * dictionary.  Each argument is a malloc'ed string of its own, so ASan sees
  * a read past any one of them.
@@ -35,7 +35,12 @@ static const char *const tokens[] = {
     "--model", "seed", "dcgan", "--data", "--epochs", "--steps", "--batch", "--lr", "--beta1",
     "--beta2", "--latent", "--g-width", "--d-width", "--seed", "--out", "--sample-every",
     "--log-every", "--check-every", "--resume", "--fid-every", "--fid-n", "--fid-dims",
-    "--fid-weights",
+    "--fid-weights", "--conditional",
+    /* train: colour data and the remedies against mode collapse */
+    "--size", "--channels", "--background", "white", "black", "--data-cache", "none", "--ngf",
+    "--ndf", "--spectral-norm", "--mbstd", "--loss", "hinge", "bce", "--diffaug", "all",
+    "color,translation", "cutout,,color", "--ema", "0.999", "--remedies", "--no-diversity",
+    "--save-every",
     /* sample, fid, tune */
     "--checkpoint", "--n", "--weights", "--dims", "x.png", "x/", "x.idx.gz", "/", "--quick",
     "--dry-run", "--reset",
@@ -47,6 +52,7 @@ static const char *const tokens[] = {
     "-1", "1e309", "nan", "inf", "64x", "0x10", "9223372036854775808", "2048", "1", "", "--lr=1e-3",
     "--help=1", "--json=1", "--out="};
 #define N_TOKENS (sizeof tokens / sizeof tokens[0])
+_Static_assert(N_TOKENS <= 128, "tokens beyond 128 cannot be reached");
 
 static const char *const commands[] = {"list-devices", "train", "sample", "fid",
                                        "fid-stats",    "tune",  "export", "classify"};
@@ -212,8 +218,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         j = i;
         while (j < size && data[j] != 0 && data[j] != '\n')
             j++;
-        if (j - i == 1 && data[i] >= 0xC0) {
-            argv[argc++] = strdup(tokens[(data[i] - 0xC0) % N_TOKENS]);
+        if (j - i == 1 && data[i] >= 0x80) {
+            argv[argc++] = strdup(tokens[(data[i] - 0x80) % N_TOKENS]);
         } else {
             char *a = malloc(j - i + 1);
             if (!a) abort();
