@@ -35,6 +35,11 @@
 #                         in local mode)
 #   DEVICE_CHECK_TUNE=1   run `gancl tune --quick` before the benchmarks
 #   DEVICE_CHECK_PROFILE=1  also run `gancl bench train --profile` (dcgan)
+#   DEVICE_CHECK_DEMO=DIR  also run tools/demo-oxygen.sh on the PNG folder DIR
+#                         (carry it: the GPU machine has no network), its
+#                         grids and table under $OUT/demo
+#   DEVICE_CHECK_DEMO_SECONDS  the demo's plain run (default 90; the
+#                         remedies run then takes as many steps)
 #   DEVICE_CHECK_CLEAN=1  start from an empty build folder
 # Exit status: 0 when every step passed, 1 when one failed, 2 on bad usage.
 
@@ -501,6 +506,40 @@ bench_train() { # model
   GANCL["train $model"]=$(img_rate "$LOGS/bench-$model.log")
 }
 
+bench_train_colour() { # size, then "remedies" or nothing
+  local size=$1 extra=() key="train dcgan ${1}px"
+  [[ ${2:-} == remedies ]] && extra=(--remedies) && key="$key remedies"
+  row "$key" "train dcgan 3x${size}x${size}${2:+ + remedies}, batch 64 (img/s)"
+  SHOW=1 step "bench-${size}px${2:+-$2}" 90 "$BUILD/gancl" bench train --model dcgan \
+    --device "$DEV_INDEX" --size "$size" --channels 3 "${extra[@]}" --windows "$WINDOWS" \
+    --seconds "$SECONDS_PER_WINDOW" || return 0
+  GANCL[$key]=$(img_rate "$LOGS/bench-${size}px${2:+-$2}.log")
+}
+
+demo() {
+  local dir=${DEVICE_CHECK_DEMO:-}
+  [[ -n $dir ]] || return 0
+  if [[ ! -d $dir ]]; then
+    record demo FAILED 0 "DEVICE_CHECK_DEMO=$dir is not a folder"
+    return 0
+  fi
+  local secs=${DEVICE_CHECK_DEMO_SECONDS:-90}
+  SHOW=1 step demo $((3 * secs + 60)) "$ROOT/tools/demo-oxygen.sh" --gancl "$BUILD/gancl" \
+    --device "$DEV_INDEX" --data "$dir" --seconds "$secs" --out "$WORK/demo" || true
+  if [[ -n ${OUT:-} ]]; then
+    mkdir -p "$OUT/demo"
+    local name f
+    for name in plain remedies; do
+      for f in "$WORK/demo/$name-final.png" "$WORK/demo/$name.log" "$WORK/demo/$name.time"; do
+        [[ -f $f ]] && cp "$f" "$OUT/demo/"
+      done
+      for f in losses.csv losses.png diversity.csv diversity.png; do
+        [[ -f $WORK/demo/$name/$f ]] && cp "$WORK/demo/$name/$f" "$OUT/demo/$name-$f"
+      done
+    done
+  fi
+}
+
 bench_fid() {
   row inception "Inception-v3 (FID), batch 50 (img/s)"
   SHOW=1 step bench-fid 120 "$BUILD/gancl" bench fid --device "$DEV_INDEX" \
@@ -742,6 +781,8 @@ if ((device)); then
   fi
   bench_train seed
   bench_train dcgan
+  bench_train_colour 64
+  bench_train_colour 64 remedies
   bench_fid
   bench_ops
   if [[ ${DEVICE_CHECK_PROFILE:-0} == 1 ]]; then
@@ -753,6 +794,7 @@ else
   row inception "Inception-v3 (FID), batch 50 (img/s)"
   skip gancl-bench "no OpenCL device"
 fi
+demo
 bench_torch
 
 # The suite last: the benchmarks are bounded, the suite's time is not, and
