@@ -12,7 +12,8 @@
 # --epochs E trains both runs for E epochs.  --seconds T (the default, 120)
 # lets the plain run go for T seconds (stopped with SIGINT, which gancl
 # answers with a checkpoint) and gives the remedies run the same number of
-# steps.  Exit status: 0 when both runs finished, 1 otherwise.
+# steps, or 2 T seconds if that comes first.  Exit status: 0 when both runs
+# finished, 1 otherwise.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -73,14 +74,17 @@ if [[ -n $EPOCHS ]]; then
   run plain "${common[@]}" --epochs "$EPOCHS" --out "$OUT/plain" || status=1
   run remedies "${common[@]}" --remedies --epochs "$EPOCHS" --out "$OUT/remedies" || status=1
 else
+  # timeout exits 124 when it stopped the run (gancl itself 130 on SIGINT).
   rc=0
   run plain timeout -s INT "$SECONDS_PLAIN" "${common[@]}" --epochs 1000000 --out "$OUT/plain" ||
     rc=$?
-  [[ $rc == 0 || $rc == 130 ]] || status=1
+  [[ $rc == 0 || $rc == 124 || $rc == 130 ]] || status=1
   steps=$(last_step plain)
   if ((steps > 0)); then
-    run remedies "${common[@]}" --remedies --steps "$steps" --out "$OUT/remedies" ||
-      status=1
+    rc=0
+    run remedies timeout -s INT $((2 * SECONDS_PLAIN)) "${common[@]}" --remedies --steps "$steps" \
+      --out "$OUT/remedies" || rc=$?
+    [[ $rc == 0 ]] || status=1
   else
     echo "demo-oxygen: the plain run made no step; see $OUT/plain.log" >&2
     status=1

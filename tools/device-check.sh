@@ -40,6 +40,9 @@
 #                         grids and table under $OUT/demo
 #   DEVICE_CHECK_DEMO_SECONDS  the demo's plain run (default 90; the
 #                         remedies run then takes as many steps)
+#   DEVICE_CHECK_DEMO_SIZE  the demo's image size (default 64)
+#   DEVICE_CHECK_DEMO_ONLY=1  build and run the demo only: no benchmarks,
+#                         no PyTorch, no test suite
 #   DEVICE_CHECK_CLEAN=1  start from an empty build folder
 # Exit status: 0 when every step passed, 1 when one failed, 2 on bad usage.
 
@@ -523,17 +526,17 @@ demo() {
     record demo FAILED 0 "DEVICE_CHECK_DEMO=$dir is not a folder"
     return 0
   fi
-  local secs=${DEVICE_CHECK_DEMO_SECONDS:-90}
+  local secs=${DEVICE_CHECK_DEMO_SECONDS:-90} size=${DEVICE_CHECK_DEMO_SIZE:-64}
   SHOW=1 step demo $((3 * secs + 60)) "$ROOT/tools/demo-oxygen.sh" --gancl "$BUILD/gancl" \
-    --device "$DEV_INDEX" --data "$dir" --seconds "$secs" --out "$WORK/demo" || true
+    --device "$DEV_INDEX" --data "$dir" --size "$size" --seconds "$secs" --out "$WORK/demo" ||
+    true
+  # At most 8 files come back from the GPU machine, two of them the report.
   if [[ -n ${OUT:-} ]]; then
     mkdir -p "$OUT/demo"
     local name f
     for name in plain remedies; do
-      for f in "$WORK/demo/$name-final.png" "$WORK/demo/$name.log" "$WORK/demo/$name.time"; do
-        [[ -f $f ]] && cp "$f" "$OUT/demo/"
-      done
-      for f in losses.csv losses.png diversity.csv diversity.png; do
+      [[ -f $WORK/demo/$name-final.png ]] && cp "$WORK/demo/$name-final.png" "$OUT/demo/"
+      for f in diversity.csv losses.png; do
         [[ -f $WORK/demo/$name/$f ]] && cp "$WORK/demo/$name/$f" "$OUT/demo/$name-$f"
       done
     done
@@ -775,7 +778,10 @@ if ((built)); then
   fi
 fi
 
-if ((device)); then
+ONLY_DEMO=${DEVICE_CHECK_DEMO_ONLY:-0}
+if ((device)) && [[ $ONLY_DEMO == 1 ]]; then
+  demo
+elif ((device)); then
   if [[ ${DEVICE_CHECK_TUNE:-0} == 1 ]]; then
     SHOW=1 step tune 180 "$BUILD/gancl" tune --device "$DEV_INDEX" --quick || true
   fi
@@ -794,12 +800,14 @@ else
   row inception "Inception-v3 (FID), batch 50 (img/s)"
   skip gancl-bench "no OpenCL device"
 fi
-demo
-bench_torch
+[[ $ONLY_DEMO == 1 ]] || demo
+[[ $ONLY_DEMO == 1 ]] || bench_torch
 
 # The suite last: the benchmarks are bounded, the suite's time is not, and
 # what it has finished when the deadline comes is still reported.
-if ((built)); then
+if [[ $ONLY_DEMO == 1 ]]; then
+  skip tests "DEVICE_CHECK_DEMO_ONLY=1"
+elif ((built)); then
   if ((device)); then
     GANCL_REQUIRE_OPENCL=1 GANCL_TEST_DEVICE=$DEV_INDEX GANCL_DEVICE=$DEV_INDEX \
       step tests "$TEST_LIMIT" ctest --test-dir "$BUILD" -j"$JOBS" --timeout "$TEST_LIMIT" \
