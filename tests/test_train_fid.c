@@ -118,29 +118,30 @@ static gc_status read_bytes(void *ctx, int64_t first, int n, float *out)
 
 /* What the evaluator promises, from the public parts: samples from the
  * documented stream in calls of `batch`, rounded to bytes, through
- * Inception, against the statistics of the data. */
+ * Inception, against the statistics of the data (tr's images, C planes). */
 static double reference_fid(gc_trainer *tr, int batch)
 {
+    const int c = tr->cfg.model.channels, per = c * H * W;
     gc_inception *net;
     GT_OK(gc_inception_load(tr->be, weights_path, 64, batch, &net));
-    bytes_src real = {images, H * W};
-    gc_image_source rs = {N_IMAGES, 1, H, W, read_bytes, &real};
+    bytes_src real = {tr->images, per};
+    gc_image_source rs = {N_IMAGES, c, H, W, read_bytes, &real};
     gc_fid_stats a, b;
     GT_OK(gc_fid_compute_stats(net, &rs, 0, NULL, NULL, &a));
-    float lo, hi, *x = malloc(sizeof(float) * FID_N * H * W);
-    uint8_t *q = malloc(FID_N * H * W);
+    float lo, hi, *x = malloc(sizeof(float) * FID_N * per);
+    uint8_t *q = malloc((size_t)FID_N * per);
     gc_gan_pixel_range(tr->cfg.model.kind, &lo, &hi);
     gc_rng rng = {gc_train_fid_seed(tr), 0};
     for (int done = 0; done < FID_N; done += batch) {
         int n = FID_N - done < batch ? FID_N - done : batch;
-        GT_OK(gc_gan_sample(&tr->gan, &rng, n, x + done * H * W));
+        GT_OK(gc_gan_sample(&tr->gan, &rng, n, x + done * per));
     }
-    for (int i = 0; i < FID_N * H * W; i++) { /* as `gancl sample` rounds */
+    for (int i = 0; i < FID_N * per; i++) { /* as `gancl sample` rounds */
         float v = (x[i] - lo) / (hi - lo) * 255.0f;
         q[i] = (uint8_t)(v <= 0 ? 0 : v >= 255 ? 255 : lrintf(v));
     }
-    bytes_src fake = {q, H * W};
-    gc_image_source fs = {FID_N, 1, H, W, read_bytes, &fake};
+    bytes_src fake = {q, per};
+    gc_image_source fs = {FID_N, c, H, W, read_bytes, &fake};
     GT_OK(gc_fid_compute_stats(net, &fs, 0, NULL, NULL, &b));
     double fid;
     GT_OK(gc_fid(&a, &b, &fid));
@@ -151,6 +152,54 @@ static double reference_fid(gc_trainer *tr, int batch)
     free(q);
     return fid;
 }
+
+/* Colour runs: RGB goes into Inception as it is (not as luma), and the
+ * evaluator's FID is the one from the parts. */
+START_TEST(test_evaluator_colour)
+{
+    setup();
+    use_cache("cache-colour");
+    static uint8_t rgb[N_IMAGES * 3 * H * W], swapped[N_IMAGES * 3 * H * W];
+    for (int i = 0; i < N_IMAGES * 3 * H * W; i++)
+        rgb[i] = (uint8_t)gt_randint(0, 255);
+    for (int i = 0; i < N_IMAGES; i++) /* R and B traded */
+        for (int k = 0; k < 3; k++)
+            memcpy(swapped + (i * 3 + k) * H * W, rgb + (i * 3 + 2 - k) * H * W, H * W);
+    gc_train_config cfg = tiny_config();
+    cfg.model.channels = 3;
+    gc_trainer tr;
+    GT_OK(gc_trainer_init(&tr, gt_cpu(), &cfg, rgb, N_IMAGES, H, W));
+    GT_OK(gc_trainer_step(&tr));
+    const int batch = 2;
+    gc_train_fid *f;
+    GT_OK(gc_train_fid_init(&tr, weights_path, NULL, 64, batch, NULL, NULL, &f));
+    double fid;
+    GT_OK(gc_train_fid_eval(f, &tr, FID_N, NULL, NULL, &fid));
+    double ref = reference_fid(&tr, batch);
+    ck_assert_msg(isfinite(fid) && fabs(fid - ref) <= 1e-9 * ref, "FID %.12g, from the parts %.12g",
+                  fid, ref);
+    gc_train_fid_free(f);
+
+    /* Statistics of the same images with R and B traded differ: the
+     * channels reach the network apart. */
+    gc_inception *net;
+    GT_OK(gc_inception_load(gt_cpu(), weights_path, 64, batch, &net));
+    bytes_src a = {rgb, 3 * H * W}, b = {swapped, 3 * H * W};
+    gc_image_source sa = {N_IMAGES, 3, H, W, read_bytes, &a},
+                    sb = {N_IMAGES, 3, H, W, read_bytes, &b};
+    gc_fid_stats fa, fb;
+    GT_OK(gc_fid_compute_stats(net, &sa, 0, NULL, NULL, &fa));
+    GT_OK(gc_fid_compute_stats(net, &sb, 0, NULL, NULL, &fb));
+    double d = 0;
+    for (int k = 0; k < 64; k++)
+        d += fabs(fa.mu[k] - fb.mu[k]);
+    ck_assert_msg(d > 1e-6, "swapping R and B left Inception's features unchanged");
+    gc_fid_stats_free(&fa);
+    gc_fid_stats_free(&fb);
+    gc_inception_free(net);
+    gc_trainer_free(&tr);
+}
+END_TEST
 
 START_TEST(test_evaluator)
 {
@@ -663,6 +712,7 @@ int main(void)
     tcase_add_test(tc, test_fid_log);
     tcase_add_test(tc, test_checkpoint_config);
     tcase_add_test(tc, test_evaluator);
+    tcase_add_test(tc, test_evaluator_colour);
     tcase_add_test(tc, test_evaluator_classifier);
     tcase_add_test(tc, test_cli_fid);
     tcase_add_test(tc, test_cli_no_weights);
