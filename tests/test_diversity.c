@@ -357,15 +357,16 @@ START_TEST(log_keeps_rows)
     };
     GT_OK(gc_diversity_log_open(&log, dir, -1));
     char *text = gt_read_file(gt_tmp_path("diversity.csv"), NULL);
-    ck_assert_str_eq(text, "epoch,step,real,generated,ratio,pixel_ratio\n");
+    ck_assert_str_eq(text,
+                     "epoch,step,real,generated,ratio,pixel_ratio,pixel_real,pixel_generated\n");
     free(text);
     for (int i = 0; i < 3; i++)
         GT_OK(gc_diversity_log_add(&log, i, 10 * (i + 1), &rows[i]));
     gc_diversity_log_close(&log);
     text = gt_read_file(gt_tmp_path("diversity.csv"), NULL);
     ck_assert_int_eq(count_lines(text), 4);
-    ck_assert_ptr_nonnull(strstr(text, "\n0,10,10.5,9.25,0.880952381,0.8\n"));
-    ck_assert_ptr_nonnull(strstr(text, "\n2,30,0,3,nan,nan\n"));
+    ck_assert_ptr_nonnull(strstr(text, "\n0,10,10.5,9.25,0.880952381,0.8,100,80\n"));
+    ck_assert_ptr_nonnull(strstr(text, "\n2,30,0,3,nan,nan,0,7\n"));
     free(text);
     ck_assert_int_gt(gt_file_size(dir, "diversity.png"), 1000);
 
@@ -380,6 +381,8 @@ START_TEST(log_keeps_rows)
         assert_rel(log.rows[i].fake, rows[i].fake, 1e-8, "generated");
         assert_rel(log.rows[i].ratio, rows[i].ratio, 1e-8, "ratio");
         assert_rel(log.rows[i].pix_ratio, rows[i].pix_ratio, 1e-8, "pixel ratio");
+        assert_rel(log.rows[i].pix_real, rows[i].pix_real, 1e-8, "pixel real");
+        assert_rel(log.rows[i].pix_fake, rows[i].pix_fake, 1e-8, "pixel generated");
     }
     ck_assert_int_gt(gt_file_size(dir, "diversity.png"), 1000);
     text = gt_read_file(gt_tmp_path("diversity.csv"), NULL);

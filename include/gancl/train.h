@@ -191,15 +191,16 @@ gc_status gc_trainer_sample_fixed(gc_trainer *tr, int n, float *out);
 #define GC_DIVERSITY_N    256 /* samples per side */
 #define GC_DIVERSITY_WARN 0.5 /* a feature ratio below this gets a warning */
 typedef struct gc_diversity {
-    double real, fake, ratio;             /* D features: mean distances, fake / real */
+    double real, fake, ratio; /* D features: mean distances, fake / real (NaN when real is 0) */
     double pix_real, pix_fake, pix_ratio; /* the same in pixels */
 } gc_diversity;
 /* n in [2, n_images]. */
 gc_status gc_trainer_diversity(gc_trainer *tr, int n, gc_diversity *out);
 
-/* diversity.csv ("epoch,step,real,generated,ratio,pixel_ratio", rewritten
- * atomically on every row) and diversity.png (both ratios against epoch,
- * with the warning level). */
+/* diversity.csv ("epoch,step,real,generated,ratio,pixel_ratio,pixel_real,
+ * pixel_generated": the D-feature distances and their ratio, then the
+ * pixel ones; rewritten atomically on every row) and diversity.png (both
+ * ratios against epoch, with the warning level). */
 typedef struct gc_diversity_log {
     char csv_path[4096], png_path[4096];
     int64_t n, cap;

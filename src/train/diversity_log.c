@@ -12,9 +12,9 @@
 #include "util/error.h"
 #include "util/fs.h"
 
-#define CSV_HEADER    "epoch,step,real,generated,ratio,pixel_ratio\n"
+#define CSV_HEADER    "epoch,step,real,generated,ratio,pixel_ratio,pixel_real,pixel_generated\n"
 #define MAX_CSV_BYTES ((size_t)64 << 20)
-#define ROW_CHARS     128 /* two int64 and four %.9g (at most 16 characters each) */
+#define ROW_CHARS     192 /* two int64 and six %.9g (at most 16 characters each) */
 
 static gc_status plot(const gc_diversity_log *log);
 
@@ -45,17 +45,17 @@ static gc_status rewrite(const gc_diversity_log *log)
     memcpy(text, CSV_HEADER, used);
     for (int64_t i = 0; i < log->n; i++) {
         const gc_diversity *r = &log->rows[i];
-        used += (size_t)snprintf(text + used, cap - used, "%lld,%lld,%.9g,%.9g,%.9g,%.9g\n",
-                                 (long long)log->epoch[i], (long long)log->step[i], r->real,
-                                 r->fake, r->ratio, r->pix_ratio);
+        used +=
+            (size_t)snprintf(text + used, cap - used, "%lld,%lld,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g\n",
+                             (long long)log->epoch[i], (long long)log->step[i], r->real, r->fake,
+                             r->ratio, r->pix_ratio, r->pix_real, r->pix_fake);
     }
     gc_status s = gc_fs_write_atomic(log->csv_path, text, used);
     free(text);
     return s;
 }
 
-/* Keeps the rows of an earlier diversity.csv up to step keep_until.  The
- * file has no pixel distances, only their ratio: those come back NaN. */
+/* Keeps the rows of an earlier diversity.csv up to step keep_until. */
 static gc_status reload(gc_diversity_log *log, int64_t keep_until)
 {
     if (!gc_fs_is_file(log->csv_path)) return rewrite(log);
@@ -67,10 +67,10 @@ static gc_status reload(gc_diversity_log *log, int64_t keep_until)
         next = strchr(line, '\n');
         if (next) *next++ = '\0';
         long long epoch, step;
-        gc_diversity d = {.pix_real = NAN, .pix_fake = NAN};
+        gc_diversity d;
         int used = 0;
-        if (sscanf(line, "%lld,%lld,%lf,%lf,%lf,%lf%n", &epoch, &step, &d.real, &d.fake, &d.ratio,
-                   &d.pix_ratio, &used) != 6 ||
+        if (sscanf(line, "%lld,%lld,%lf,%lf,%lf,%lf,%lf,%lf%n", &epoch, &step, &d.real, &d.fake,
+                   &d.ratio, &d.pix_ratio, &d.pix_real, &d.pix_fake, &used) != 8 ||
             line[used] != '\0' || step > keep_until)
             continue; /* the header, a damaged row, or rows after the checkpoint */
         s = push(log, epoch, step, &d);
