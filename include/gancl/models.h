@@ -2,9 +2,10 @@
  *
  * Both map a latent vector z (latent, 1, 1) to a (channels, H, W) image
  * through a generator G and score images with a discriminator D that
- * returns one logit (the sigmoid lives in the loss).  H and W are multiples
- * of 4 (28 x 28 for the MNIST family): G starts at H/4 x W/4 and doubles
- * twice; D halves twice.  With the default widths (G 128, D 64):
+ * returns one logit (the sigmoid lives in the loss).  At 28 x 28 (the MNIST
+ * family) G starts at H/4 x W/4 and doubles twice, and D halves twice; dcgan
+ * takes more stages for larger images (below).  With the default widths
+ * (G 128, D 64):
  *
  * seed (the tutorial's model, PyTorch's default initialisation, data in [0, 1]):
  *   G: Dense(latent -> 128*7*7) ReLU, reshape (128, 7, 7),

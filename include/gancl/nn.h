@@ -1,8 +1,10 @@
 /* gancl/nn.h - layers and a sequential network with one buffer per role.
  *
  * A gc_seq is a chain of layers (dense, conv2d, conv_transpose2d,
- * batchnorm2d, activation, max pooling) built from a list of gc_layer_desc.  Like llm.c,
- * it owns a handful of backend buffers, each split into tensors by offset:
+ * batchnorm2d, activation, max pooling, minibatch stddev; dense and conv2d
+ * optionally spectrally normalised) built from a list of gc_layer_desc.
+ * Like llm.c, it owns a handful of backend buffers, each split into tensors
+ * by offset:
  *
  *   params, grads, adam_m, adam_v   every weight/bias/gamma/beta, in layer
  *                                   order, so Adam is one launch per buffer
