@@ -126,6 +126,7 @@ static const bad_case cases[] = {
     {2, {"--ndf", "--d-width", "not both"}, {"train", "--ndf", "8", "--d-width", "8"}},
     {2, {"--ndf", "'x' is not an integer"}, {"train", "--ndf", "x"}},
     {2, {"--mbstd", "-1 is out of range"}, {"train", "--mbstd", "-1"}},
+    {2, {"--mbstd", "2000 is out of range"}, {"train", "--mbstd", "2000"}},
     {2, {"--mbstd", "needs a value"}, {"train", "--mbstd"}},
     {2, {"--loss", "'wgan' is not a loss"}, {"train", "--loss", "wgan"}},
     {2, {"--diffaug", "'flip' is not a policy"}, {"train", "--diffaug", "color,flip"}},

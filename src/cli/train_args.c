@@ -369,7 +369,7 @@ int gc_train_args_parse(int argc, char **argv, gc_train_args *a)
         case OPT_NO_DIVERSITY: a->no_diversity = 1; continue;
         case OPT_SN: c->model.spectral_norm = 1, sn_set = 1; break;
         case OPT_MBSTD:
-            if (!gc_cli_parse_int("--mbstd", optarg, 0, 65536, &v)) return 2;
+            if (!gc_cli_parse_int("--mbstd", optarg, 0, 1024, &v)) return 2;
             c->model.mbstd = (int)v, mbstd_set = 1;
             break;
         case OPT_LOSS:
