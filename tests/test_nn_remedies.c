@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "gancl/nn.h"
+#include "test_seq_fd.h"
 #include "test_support.h"
 
 #define K 3 /* classes of the projection head */
@@ -345,49 +346,19 @@ END_TEST
 
 /* ---- gradients against finite differences ---------------------------------- */
 
-/* L = sum(r * f(x)) after an EVALUATION forward, which iterates on a copy of
- * u: every evaluation of L starts from the same u in state. */
+/* The finite differences run EVALUATION forwards (test_seq_fd.h), which
+ * iterate on a copy of u: every evaluation of L starts from the same u in
+ * state. */
 static double eval_loss(gc_seq *s, const gc_tensor *x, int n, const float *r)
 {
-    GT_OK(gc_seq_forward(s, x, n, 0));
-    gc_tensor y = gc_seq_output(s, n);
-    float *h = gt_read(&y);
-    double l = 0;
-    for (int64_t i = 0; i < gc_tensor_numel(&y); i++)
-        l += (double)r[i] * h[i];
-    free(h);
-    return l;
+    return gt_seq_loss_mode(s, x, n, r, 0);
 }
 
-static double loss_at(gc_seq *s, const gc_tensor *x, int n, const float *r, const gc_tensor *t,
-                      float *value, int64_t idx, float v)
-{
-    float keep = value[idx];
-    value[idx] = v;
-    GT_OK(gc_tensor_write(t, value));
-    double l = eval_loss(s, x, n, r);
-    value[idx] = keep;
-    GT_OK(gc_tensor_write(t, value));
-    return l;
-}
-
-/* A central difference starting at step h0, or NaN where a leaky ReLU
- * kink lies within h: the rule of tests/support/test_seq_fd.c (which runs
- * training forwards), with its absolute slack atol a parameter. */
 static float fd(gc_seq *s, const gc_tensor *x, int n, const float *r, const gc_tensor *t,
                 float *value, int64_t idx, double l0, float h0, double atol)
 {
-    for (float h = h0; h > 1e-4f; h /= 8) {
-        double lp = loss_at(s, x, n, r, t, value, idx, value[idx] + h);
-        double lm = loss_at(s, x, n, r, t, value, idx, value[idx] - h);
-        double lp2 = loss_at(s, x, n, r, t, value, idx, value[idx] + h / 2);
-        double lm2 = loss_at(s, x, n, r, t, value, idx, value[idx] - h / 2);
-        double fp = (lp - l0) / h, fm = (l0 - lm) / h;
-        double num = (lp - lm) / (2 * h), half = (lp2 - lm2) / h;
-        double tol = 0.05 * fabs(num) + atol;
-        if (fabs(fp - fm) <= tol && fabs(num - half) <= 0.2 * tol) return (float)num;
-    }
-    return NAN;
+    const gt_fd_opts o = {.train = 0, .h0 = h0, .atol = atol};
+    return gt_seq_fd_opts(s, x, n, r, t, value, idx, l0, &o);
 }
 
 /* The backward treats u and v as constants: it is the gradient of

@@ -23,6 +23,19 @@ double gt_seq_loss(gc_seq *s, const gc_tensor *x, int n, const float *r);
 float gt_seq_fd(gc_seq *s, const gc_tensor *x, int n, const float *r, const gc_tensor *t,
                 float *value, int64_t idx, double l0);
 
+/* The same with other settings: evaluation-mode forwards (train 0: what a
+ * spectrally normalised net needs to keep u fixed), the first step h0
+ * (gt_seq_fd: 1e-3) and the absolute part of the one-sided agreement
+ * tolerance, atol (gt_seq_fd: 1e-3; smaller for small derivatives). */
+typedef struct gt_fd_opts {
+    int train;
+    float h0;
+    double atol;
+} gt_fd_opts;
+double gt_seq_loss_mode(gc_seq *s, const gc_tensor *x, int n, const float *r, int train);
+float gt_seq_fd_opts(gc_seq *s, const gc_tensor *x, int n, const float *r, const gc_tensor *t,
+                     float *value, int64_t idx, double l0, const gt_fd_opts *o);
+
 /* gt_assert_close over the elements whose numeric derivative is not NaN. */
 #define gt_assert_close_fd(a, b, n, tol, what)                                                     \
     gt_assert_close_fd_at(a, b, n, tol, what, __FILE__, __LINE__)
