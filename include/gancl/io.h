@@ -68,6 +68,10 @@ void gc_idx_free(gc_idx *d);
  * interleaved (R, G, B per pixel). */
 gc_status gc_png_write_gray(const char *path, const uint8_t *pixels, int width, int height);
 gc_status gc_png_write_rgb(const char *path, const uint8_t *pixels, int width, int height);
+/* An image as models and data sets hold it, planar (c planes of height
+ * rows; c 1 or 3), written as a gray or an RGB PNG. */
+gc_status gc_png_write_planes(const char *path, const uint8_t *planes, int c, int width,
+                              int height);
 
 /* A host image: h rows of w pixels of c interleaved 8-bit channels. */
 typedef struct gc_image {

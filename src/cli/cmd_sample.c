@@ -57,25 +57,12 @@ static gc_status write_images(gc_sample_out_kind kind, const char *out, const fl
         gc_idx d = {.kind = GC_IDX_IMAGES, .data = bytes, .n = n, .h = m->height, .w = m->width};
         s = gc_idx_write(out, &d, ends_with(out, ".gz"));
     } else {
-        /* The model's images are planar (C, H, W); PNG wants R, G, B per pixel. */
-        int64_t pix = (int64_t)m->height * m->width;
-        uint8_t *rgb = m->channels == 3 ? malloc((size_t)per) : NULL;
-        s = m->channels == 3 && !rgb ? gc_error(GC_ERR_NOMEM, "out of memory for an image")
-                                     : gc_fs_mkdirs(out);
+        s = gc_fs_mkdirs(out);
         for (int i = 0; i < n && s == GC_OK; i++) {
             char path[PATH_MAX];
-            const uint8_t *img = bytes + i * per;
             snprintf(path, sizeof path, "%s%s%06d.png", out, ends_with(out, "/") ? "" : "/", i);
-            if (!rgb) {
-                s = gc_png_write_gray(path, img, m->width, m->height);
-                continue;
-            }
-            for (int64_t p = 0; p < pix; p++)
-                for (int ch = 0; ch < 3; ch++)
-                    rgb[3 * p + ch] = img[ch * pix + p];
-            s = gc_png_write_rgb(path, rgb, m->width, m->height);
+            s = gc_png_write_planes(path, bytes + i * per, m->channels, m->width, m->height);
         }
-        free(rgb);
     }
     free(bytes);
     return s;

@@ -118,8 +118,6 @@ gc_status gc_dataset_write_png_folders(const gc_dataset *ds, const char *dir)
         s = gc_fs_mkdirs(path);
     }
     int64_t per = (int64_t)ds->h * ds->w;
-    uint8_t *rgb = ds->c == 3 ? malloc((size_t)(3 * per)) : NULL;
-    if (ds->c == 3 && !rgb) s = gc_error(GC_ERR_NOMEM, "out of memory");
     for (int64_t i = 0; i < ds->n && s == GC_OK; i++) {
         const uint8_t *img = ds->images + i * per * ds->c;
         int len;
@@ -137,17 +135,8 @@ gc_status gc_dataset_write_png_folders(const gc_dataset *ds, const char *dir)
             s = gc_error(GC_ERR_ARG, "%s: path too long", root);
             break;
         }
-        if (ds->c == 1) {
-            s = gc_png_write_gray(path, img, ds->w, ds->h);
-        } else {
-            /* Planar to interleaved. */
-            for (int64_t p = 0; p < per; p++)
-                for (int ch = 0; ch < 3; ch++)
-                    rgb[3 * p + ch] = img[ch * per + p];
-            s = gc_png_write_rgb(path, rgb, ds->w, ds->h);
-        }
+        s = gc_png_write_planes(path, img, ds->c, ds->w, ds->h);
     }
-    free(rgb);
     free(next);
     return s;
 }

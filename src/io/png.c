@@ -57,6 +57,24 @@ gc_status gc_png_write_rgb(const char *path, const uint8_t *pixels, int width, i
     return write_png(path, pixels, width, height, PNG_FORMAT_RGB, 3);
 }
 
+gc_status gc_png_write_planes(const char *path, const uint8_t *planes, int c, int width, int height)
+{
+    GC_ASSERT(c == 1 || c == 3);
+    if (c == 1) return gc_png_write_gray(path, planes, width, height);
+    if (width <= 0 || height <= 0 || width > PNG_MAX_SIDE || height > PNG_MAX_SIDE)
+        return gc_error(GC_ERR_ARG, "%s: cannot write a %d x %d image", path, width, height);
+    size_t plane = (size_t)width * (size_t)height;
+    uint8_t *rgb = malloc(3 * plane);
+    if (!rgb)
+        return gc_error(GC_ERR_NOMEM, "%s: out of memory for a %d x %d image", path, width, height);
+    for (size_t p = 0; p < plane; p++)
+        for (int ch = 0; ch < 3; ch++)
+            rgb[3 * p + (size_t)ch] = planes[(size_t)ch * plane + p];
+    gc_status s = gc_png_write_rgb(path, rgb, width, height);
+    free(rgb);
+    return s;
+}
+
 static uint32_t be32(const uint8_t *p)
 {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
