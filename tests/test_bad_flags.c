@@ -153,10 +153,7 @@ static const bad_case cases[] = {
 /* clang-format on */
 #define N_CASES ((int)(sizeof cases / sizeof cases[0]))
 
-typedef struct result {
-    int code;
-    char *out, *err; /* malloc'ed */
-} result;
+typedef gt_result result;
 
 /* No accidental Inception weights or cache from the user's home. */
 static const char *const env[] = {"GANCL_FID_WEIGHTS=/nonexistent/gancl-weights.safetensors",
@@ -164,21 +161,7 @@ static const char *const env[] = {"GANCL_FID_WEIGHTS=/nonexistent/gancl-weights.
 
 static result run(const char *const *args)
 {
-    char out_path[512], err_path[512];
-    snprintf(out_path, sizeof out_path, "%s/stdout", dir);
-    snprintf(err_path, sizeof err_path, "%s/stderr", dir);
-    result r;
-    r.code = gt_run(GANCL_BINARY, args,
-                    &(gt_io){.env = env, .out_path = out_path, .err_path = err_path});
-    r.out = gt_read_file(out_path, NULL);
-    r.err = gt_read_file(err_path, NULL);
-    return r;
-}
-
-static void result_free(result *r)
-{
-    free(r->out);
-    free(r->err);
+    return gt_run_capture(GANCL_BINARY, args, env, dir);
 }
 
 static int count_lines(const char *s)
@@ -217,7 +200,7 @@ START_TEST(test_bad_flag)
     for (int k = 0; k < MAX_WANT && c->want[k]; k++)
         ck_assert_msg(strstr(r.err, c->want[k]), "case %d, %s: '%s' does not mention '%s'", _i, cmd,
                       r.err, c->want[k]);
-    result_free(&r);
+    gt_result_free(&r);
 }
 END_TEST
 
@@ -254,7 +237,7 @@ START_TEST(test_failed_run_leaves_no_folder)
     result r = run(GT_ARGS("train", "--data", gt_path(dir, "missing.idx"), "--out", out));
     ck_assert_int_eq(r.code, 2);
     ck_assert_msg(!gc_fs_is_dir(out), "%s was left behind", out);
-    result_free(&r);
+    gt_result_free(&r);
 }
 END_TEST
 
@@ -283,7 +266,7 @@ START_TEST(test_png_folder_corrupt_skipped)
     /* ... and it went on to look for the weights. */
     ck_assert_msg(strstr(strchr(r.err, '\n'), "gancl: no FID Inception weights"), "stderr: %s",
                   r.err);
-    result_free(&r);
+    gt_result_free(&r);
 }
 END_TEST
 
@@ -297,13 +280,13 @@ START_TEST(test_png_folder_none_usable)
     ck_assert_msg(!strncmp(r.err, "gancl: ", 7) && count_lines(r.err) == 1 &&
                       strstr(r.err, "none of its 2 .png files"),
                   "stderr: %s", r.err);
-    result_free(&r);
+    gt_result_free(&r);
 
     const char *e = folder("pngs-empty");
     r = run(GT_ARGS("fid", e, e));
     ck_assert_msg(r.code == 2, "exit %d: %s", r.code, r.err);
     ck_assert_msg(count_lines(r.err) == 1 && strstr(r.err, "no .png images"), "stderr: %s", r.err);
-    result_free(&r);
+    gt_result_free(&r);
 }
 END_TEST
 
@@ -322,10 +305,10 @@ START_TEST(test_png_folder_mixed_sizes)
                       strstr(r.err, "c.png is 9x8") && strstr(r.err, "a.png is 8x8") &&
                       strstr(r.err, "one size"),
                   "stderr: %s", r.err);
-    result_free(&r);
+    gt_result_free(&r);
     r = run(GT_ARGS("fid", "--help"));
     ck_assert_msg(r.code == 0 && strstr(r.out, "must have one"), "%s", r.out);
-    result_free(&r);
+    gt_result_free(&r);
 }
 END_TEST
 

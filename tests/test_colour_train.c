@@ -98,29 +98,13 @@ static void setup(void)
     }
 }
 
-typedef struct result {
-    int code;
-    char *out, *err; /* malloc'ed */
-} result;
+typedef gt_result result;
 
 static result run_gancl(const char *const *args)
 {
-    const char *const env[] = {"GANCL_FID_WEIGHTS=/nonexistent/gancl-weights.safetensors", NULL};
-    char out_path[128], err_path[128];
-    snprintf(out_path, sizeof out_path, "%s/stdout", tmp_dir);
-    snprintf(err_path, sizeof err_path, "%s/stderr", tmp_dir);
-    result r;
-    r.code = gt_run(GANCL_BINARY, args,
-                    &(gt_io){.env = env, .out_path = out_path, .err_path = err_path});
-    r.out = gt_read_file(out_path, NULL);
-    r.err = gt_read_file(err_path, NULL);
-    return r;
-}
-
-static void result_free(result *r)
-{
-    free(r->out);
-    free(r->err);
+    static const char *const env[] = {"GANCL_FID_WEIGHTS=/nonexistent/gancl-weights.safetensors",
+                                      NULL};
+    return gt_run_capture(GANCL_BINARY, args, env, tmp_dir);
 }
 
 #define TINY "--batch", "8", "--ngf", "2", "--ndf", "3", "--latent", "5", "--seed", "7"
@@ -161,7 +145,7 @@ START_TEST(test_colour_epoch_and_resume)
     ck_assert_msg(strstr(r.out, "epoch 1  diversity "), "no diversity line: %s", r.out);
     /* An untrained G's samples look alike: no collapse warning this early. */
     ck_assert_msg(!strstr(r.err, "collapsing"), "a warning in the first epoch: %s", r.err);
-    result_free(&r);
+    gt_result_free(&r);
     check_grid(gt_path(out, "samples/epoch-0001.png"), 3, 8);
     ck_assert_msg(file_exists(gt_path(out, "data-cache.safetensors")), "no decode cache in %s",
                   out);
@@ -172,7 +156,7 @@ START_TEST(test_colour_epoch_and_resume)
     ck_assert_msg(r.code == 0, "resume failed (%d): %s", r.code, r.err);
     ck_assert_msg(strstr(r.out, "from the decode cache") && !strstr(r.out, "decoded"),
                   "the resumed run decoded again: %s", r.out);
-    result_free(&r);
+    gt_result_free(&r);
     ck_assert_int_eq(csv_rows(out, "diversity.csv"), 2);
     check_grid(gt_path(out, "samples/epoch-0002.png"), 3, 8);
 
@@ -183,7 +167,7 @@ START_TEST(test_colour_epoch_and_resume)
     ck_assert_msg(r.code == 0, "resume failed (%d): %s", r.code, r.err);
     ck_assert_msg(strstr(r.out, "decoded 71 images"), "stdout: %s", r.out);
     ck_assert_msg(!strstr(r.out, "diversity "), "--no-diversity: %s", r.out);
-    result_free(&r);
+    gt_result_free(&r);
     ck_assert_int_eq(csv_rows(out, "diversity.csv"), 2);
     remove(gt_path(icons, "zz-new.png"));
 }
@@ -200,7 +184,7 @@ START_TEST(test_default_channels_and_size_12)
                                  "--steps", "2", "--out", out));
     ck_assert_msg(r.code == 0, "train failed (%d): %s", r.code, r.err);
     ck_assert_msg(strstr(r.out, "70 images 3x12x12"), "stdout: %s", r.out);
-    result_free(&r);
+    gt_result_free(&r);
     check_grid(gt_path(out, "samples/step-0000002.png"), 3, 12);
 
     snprintf(out, sizeof out, "%s/run-auto1", tmp_dir);
@@ -208,7 +192,7 @@ START_TEST(test_default_channels_and_size_12)
         GT_ARGS("--device", "cpu", "train", "--data", grays, TINY, "--steps", "1", "--out", out));
     ck_assert_msg(r.code == 0, "train failed (%d): %s", r.code, r.err);
     ck_assert_msg(strstr(r.out, "24 images 1x12x12"), "stdout: %s", r.out);
-    result_free(&r);
+    gt_result_free(&r);
     check_grid(gt_path(out, "samples/step-0000001.png"), 1, 12);
 
     /* Gray data asked for as RGB: three equal planes, an RGB grid. */
@@ -217,7 +201,7 @@ START_TEST(test_default_channels_and_size_12)
                           "--steps", "1", "--out", out));
     ck_assert_msg(r.code == 0, "train failed (%d): %s", r.code, r.err);
     ck_assert_msg(strstr(r.out, "24 images 3x12x12"), "stdout: %s", r.out);
-    result_free(&r);
+    gt_result_free(&r);
 }
 END_TEST
 
@@ -234,7 +218,7 @@ START_TEST(test_shared_cache_and_idx)
         ck_assert_msg(r.code == 0, "train failed (%d): %s", r.code, r.err);
         ck_assert_msg(strstr(r.out, k ? "from the decode cache" : "decode cache saved to"),
                       "run %d: %s", k, r.out);
-        result_free(&r);
+        gt_result_free(&r);
         ck_assert_msg(!file_exists(gt_path(out, "data-cache.safetensors")),
                       "a cache in the run folder besides --data-cache");
     }
@@ -245,17 +229,17 @@ START_TEST(test_shared_cache_and_idx)
                                  "1", "--out", out));
     ck_assert_msg(r.code == 0 && strstr(r.out, "decoded 70 images"), "(%d) %s %s", r.code, r.out,
                   r.err);
-    result_free(&r);
+    gt_result_free(&r);
     /* Resumed without --background, a run finds its own in its own cache. */
     snprintf(out, sizeof out, "%s/run-black-own", tmp_dir);
     r = run_gancl(GT_ARGS("--device", "cpu", "train", "--data", icons, "--size", "8",
                           "--background", "black", TINY, "--steps", "1", "--out", out));
     ck_assert_msg(r.code == 0, "train failed (%d): %s", r.code, r.err);
-    result_free(&r);
+    gt_result_free(&r);
     r = run_gancl(GT_ARGS("--device", "cpu", "train", "--resume", out, "--steps", "2"));
     ck_assert_msg(r.code == 0 && strstr(r.out, "from the decode cache"), "(%d) %s %s", r.code,
                   r.out, r.err);
-    result_free(&r);
+    gt_result_free(&r);
 
     char idx[128];
     static uint8_t px[40 * 8 * 8];
@@ -267,7 +251,7 @@ START_TEST(test_shared_cache_and_idx)
     ck_assert_msg(r.code == 0, "train failed (%d): %s", r.code, r.err);
     ck_assert_msg(strstr(r.out, "40 images 1x8x8") && strstr(r.out, "decode cache: none"),
                   "stdout: %s", r.out);
-    result_free(&r);
+    gt_result_free(&r);
     ck_assert_msg(!file_exists(gt_path(out, "data-cache.safetensors")), "IDX data was cached");
 }
 END_TEST
@@ -283,7 +267,7 @@ START_TEST(test_failed_run_leaves_no_cache)
                                  "--batch", "300", "--steps", "1", "--out", out));
     ck_assert_msg(r.code == 2 && count_lines(r.err) == 1 && strstr(r.err, "300"), "(%d) %s", r.code,
                   r.err);
-    result_free(&r);
+    gt_result_free(&r);
     ck_assert_msg(!file_exists(out), "a failed run left %s behind", out);
     /* Mixed sizes without --size: the loader's error, and the way out. */
     r = run_gancl(
@@ -291,7 +275,7 @@ START_TEST(test_failed_run_leaves_no_cache)
     ck_assert_msg(r.code == 2 && count_lines(r.err) == 1 && strstr(r.err, "one size") &&
                       strstr(r.err, "--size S"),
                   "(%d) %s", r.code, r.err);
-    result_free(&r);
+    gt_result_free(&r);
     ck_assert_msg(!file_exists(out), "a failed run left %s behind", out);
 }
 END_TEST
@@ -308,7 +292,7 @@ START_TEST(test_remedies)
     ck_assert_msg(strstr(r.out, "remedies: spectral norm, mbstd 4, hinge loss, DiffAugment "
                                 "color,translation,cutout, EMA 0.999"),
                   "stdout: %s", r.out);
-    result_free(&r);
+    gt_result_free(&r);
     check_grid(gt_path(out, "samples/step-0000003.png"), 3, 8);
     /* Explicit flags win over --remedies' values. */
     snprintf(out, sizeof out, "%s/run-remedies-some", tmp_dir);
@@ -319,14 +303,14 @@ START_TEST(test_remedies)
     ck_assert_msg(
         strstr(r.out, "remedies: spectral norm, DiffAugment translation,cutout, EMA 0.9,"),
         "stdout: %s", r.out);
-    result_free(&r);
+    gt_result_free(&r);
     /* The seed model with the remedies it can take. */
     snprintf(out, sizeof out, "%s/run-seed-hinge", tmp_dir);
     r = run_gancl(GT_ARGS("--device", "cpu", "train", "--model", "seed", "--data", icons, "--size",
                           "8", "--loss", "hinge", "--diffaug", "all", "--ema", "0.99", TINY,
                           "--steps", "1", "--out", out));
     ck_assert_msg(r.code == 0, "train --model seed --loss hinge failed (%d): %s", r.code, r.err);
-    result_free(&r);
+    gt_result_free(&r);
 }
 END_TEST
 

@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "test_files.h"
+
 static int exit_code(int status)
 {
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -106,4 +108,24 @@ int gt_sh(const char *cmdline, char *out, size_t n)
     size_t got = fread(out, 1, n - 1, p);
     out[got] = 0;
     return exit_code(pclose(p));
+}
+
+gt_result gt_run_capture(const char *prog, const char *const *args, const char *const *env,
+                         const char *dir)
+{
+    char out_path[4096], err_path[4096];
+    snprintf(out_path, sizeof out_path, "%s/stdout", dir);
+    snprintf(err_path, sizeof err_path, "%s/stderr", dir);
+    gt_result r;
+    r.code = gt_run(prog, args, &(gt_io){.env = env, .out_path = out_path, .err_path = err_path});
+    r.out = gt_read_file(out_path, NULL);
+    r.err = gt_read_file(err_path, NULL);
+    return r;
+}
+
+void gt_result_free(gt_result *r)
+{
+    free(r->out);
+    free(r->err);
+    r->out = r->err = NULL;
 }

@@ -36,6 +36,17 @@ int gt_wait(pid_t pid);
 /* gt_spawn then gt_wait. */
 int gt_run(const char *prog, const char *const *args, const gt_io *io);
 
+/* What a finished program did: its exit code and everything it wrote. */
+typedef struct gt_result {
+    int code;
+    char *out, *err; /* malloc'ed, NUL-terminated */
+} gt_result;
+/* gt_run with stdout and stderr into dir/stdout and dir/stderr, read back
+ * into the result (env as in gt_io). */
+gt_result gt_run_capture(const char *prog, const char *const *args, const char *const *env,
+                         const char *dir);
+void gt_result_free(gt_result *r);
+
 /* Runs cmdline with sh; up to n - 1 bytes of its stdout into out
  * (NUL-terminated); returns the exit code. */
 int gt_sh(const char *cmdline, char *out, size_t n);
