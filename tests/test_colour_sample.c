@@ -30,17 +30,11 @@ static char dir[256], ckpt[512];
 static int run(const char *const *args, char *out, char *err, size_t n)
 {
     static const char *const env[] = {"GANCL_LOG=warn", NULL};
-    char out_path[512], err_path[512];
-    snprintf(out_path, sizeof out_path, "%s/stdout", dir);
-    snprintf(err_path, sizeof err_path, "%s/stderr", dir);
-    int code = gt_run(GANCL_BINARY, args,
-                      &(gt_io){.env = env, .out_path = out_path, .err_path = err_path});
-    char *o = gt_read_file(out_path, NULL), *e = gt_read_file(err_path, NULL);
-    snprintf(out, n, "%s", o);
-    snprintf(err, n, "%s", e);
-    free(o);
-    free(e);
-    return code;
+    gt_result r = gt_run_capture(GANCL_BINARY, args, env, dir);
+    snprintf(out, n, "%s", r.out);
+    snprintf(err, n, "%s", r.err);
+    gt_result_free(&r);
+    return r.code;
 }
 
 static void expect_one_line(const char *err, const char *word)

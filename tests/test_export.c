@@ -25,15 +25,10 @@ static char dir[256], cond[512], uncond[512];
 static int run(const char *const *args, char *err, size_t n)
 {
     static const char *const env[] = {"GANCL_LOG=warn", NULL};
-    char out_path[512], err_path[512];
-    snprintf(out_path, sizeof out_path, "%s/stdout", dir);
-    snprintf(err_path, sizeof err_path, "%s/stderr", dir);
-    int code = gt_run(GANCL_BINARY, args,
-                      &(gt_io){.env = env, .out_path = out_path, .err_path = err_path});
-    char *e = gt_read_file(err_path, NULL);
-    snprintf(err, n, "%s", e);
-    free(e);
-    return code;
+    gt_result r = gt_run_capture(GANCL_BINARY, args, env, dir);
+    snprintf(err, n, "%s", r.err);
+    gt_result_free(&r);
+    return r.code;
 }
 
 /* One conditional and one unconditional checkpoint, trained once.  The seed
