@@ -55,27 +55,32 @@ static gc_status rewrite(const gc_diversity_log *log)
     return s;
 }
 
+typedef struct reload_ctx {
+    gc_diversity_log *log;
+    int64_t keep_until;
+} reload_ctx;
+
+/* One line of an earlier diversity.csv: kept when it is a row up to
+ * keep_until. */
+static gc_status reload_line(void *ctx, char *line)
+{
+    reload_ctx *c = ctx;
+    long long epoch, step;
+    gc_diversity d;
+    int used = 0;
+    if (sscanf(line, "%lld,%lld,%lf,%lf,%lf,%lf,%lf,%lf%n", &epoch, &step, &d.real, &d.fake,
+               &d.ratio, &d.pix_ratio, &d.pix_real, &d.pix_fake, &used) != 8 ||
+        line[used] != '\0' || step > c->keep_until)
+        return GC_OK; /* the header, a damaged row, or rows after the checkpoint */
+    return push(c->log, epoch, step, &d);
+}
+
 /* Keeps the rows of an earlier diversity.csv up to step keep_until. */
 static gc_status reload(gc_diversity_log *log, int64_t keep_until)
 {
     if (!gc_fs_is_file(log->csv_path)) return rewrite(log);
-    char *text;
-    size_t n;
-    GC_TRY(gc_fs_read_file(log->csv_path, MAX_CSV_BYTES, (void **)&text, &n));
-    gc_status s = GC_OK;
-    for (char *line = text, *next; line && *line && s == GC_OK; line = next) {
-        next = strchr(line, '\n');
-        if (next) *next++ = '\0';
-        long long epoch, step;
-        gc_diversity d;
-        int used = 0;
-        if (sscanf(line, "%lld,%lld,%lf,%lf,%lf,%lf,%lf,%lf%n", &epoch, &step, &d.real, &d.fake,
-                   &d.ratio, &d.pix_ratio, &d.pix_real, &d.pix_fake, &used) != 8 ||
-            line[used] != '\0' || step > keep_until)
-            continue; /* the header, a damaged row, or rows after the checkpoint */
-        s = push(log, epoch, step, &d);
-    }
-    free(text);
+    reload_ctx c = {log, keep_until};
+    gc_status s = gc_fs_for_each_line(log->csv_path, MAX_CSV_BYTES, reload_line, &c);
     if (s == GC_OK) s = rewrite(log);
     if (s == GC_OK && log->n) s = plot(log);
     return s;

@@ -139,6 +139,22 @@ gc_status gc_fs_read_file(const char *path, size_t max_bytes, void **data, size_
     return GC_OK;
 }
 
+gc_status gc_fs_for_each_line(const char *path, size_t max_bytes,
+                              gc_status (*fn)(void *ctx, char *line), void *ctx)
+{
+    char *text;
+    size_t n;
+    GC_TRY(gc_fs_read_file(path, max_bytes, (void **)&text, &n));
+    gc_status s = GC_OK;
+    for (char *line = text, *next; line && *line && s == GC_OK; line = next) {
+        next = strchr(line, '\n');
+        if (next) *next++ = '\0';
+        s = fn(ctx, line);
+    }
+    free(text);
+    return s;
+}
+
 gc_status gc_fs_mkdirs(const char *path)
 {
     char buf[PATH_MAX];

@@ -26,6 +26,13 @@ gc_status gc_fs_write_parts_atomic(const char *path, const gc_fs_part *parts, in
  * max_bytes).  *data is malloc'ed with a trailing NUL not counted in *n. */
 gc_status gc_fs_read_file(const char *path, size_t max_bytes, void **data, size_t *n);
 
+/* Reads a text file as gc_fs_read_file does and calls fn with each line
+ * (NUL-terminated, without its newline), stopping at the first status
+ * that is not GC_OK: how the run logs (fid.csv, diversity.csv) reload
+ * their rows. */
+gc_status gc_fs_for_each_line(const char *path, size_t max_bytes,
+                              gc_status (*fn)(void *ctx, char *line), void *ctx);
+
 /* mkdir -p. */
 gc_status gc_fs_mkdirs(const char *path);
 
