@@ -133,6 +133,29 @@ gemm_tile(const int MR, const int NV, int m, int n, int k, float alpha, float be
         if (has_bias && c0 + NR <= n) bias_v[v] = vload16(v, bias + bias_off + c0);
     }
     __global float *cp = c + c_off + c0 * c_cs;
+    if (c_rs == 1 && c_cs != 1 && r0 + MR <= m && crow[MR - 1] == crow[0] + MR - 1) {
+        /* C's columns are contiguous (an NCHW output, rows being pixels of
+         * one image): the tile goes out a column at a time, MR floats in a
+         * row.  Row by row, each store would touch every column's cache
+         * line, at a stride of a whole channel plane. */
+        float tmp[GEMM_MR_MAX][GEMM_NV_MAX * GEMM_VW];
+#pragma unroll
+        for (int i = 0; i < MR; i++)
+#pragma unroll
+            for (int v = 0; v < NV; v++)
+                vstore16(alpha * acc[i][v], v, tmp[i]);
+        __global float *col = cp + crow[0];
+        for (int j = 0; j < ncols; j++, col += c_cs) {
+            const float add = has_bias ? bias[bias_off + c0 + j] : 0.0f;
+#pragma unroll
+            for (int i = 0; i < MR; i++) {
+                float r = tmp[i][j];
+                if (beta != 0.0f) r = fma(beta, col[i], r);
+                col[i] = r + add;
+            }
+        }
+        return;
+    }
 #pragma unroll
     for (int i = 0; i < MR; i++) {
         if (r0 + i >= m) continue;

@@ -164,3 +164,29 @@ __kernel void pool_nhwc_forward(GC_TENSOR(y), GC_CTENSOR(x), int c, int cy, int 
         out[i] = is_max ? acc : acc / div;
     }
 }
+
+/* The same pooling for the GPU family: one work-item per output element,
+ * channels fastest, so neighbouring items read neighbouring channels of
+ * each window pixel.  Global size N*OH*OW*C, rounded up. */
+__kernel void pool_nhwc_forward_el(GC_TENSOR(y), GC_CTENSOR(x), int c, int cy, int is_max,
+                                   int include_pad, int h, int w, int oh, int ow, int kh, int kw,
+                                   int sh, int sw, int ph, int pw, int total)
+{
+    const int i = (int)get_global_id(0);
+    if (i >= total) return;
+    const int ch = i % c, pix = i / c, ox = pix % ow, t = pix / ow, oy = t % oh, n = t / oh;
+    const int hs = oy * sh - ph, ws = ox * sw - pw;
+    const int h0 = max(hs, 0), h1 = min(hs + kh, h), w0 = max(ws, 0), w1 = min(ws + kw, w);
+    __global const float *img = x + x_off + n * h * w * c + ch;
+    float acc = is_max ? -INFINITY : 0.0f;
+    for (int yy = h0; yy < h1; yy++)
+        for (int xx = w0; xx < w1; xx++) {
+            const float v = img[(yy * w + xx) * c];
+            if (is_max)
+                acc = (v > acc || isnan(v)) ? v : acc;
+            else
+                acc += v;
+        }
+    y[y_off + pix * cy + ch] =
+        is_max ? acc : acc / pool_divisor(oy, ox, h, w, kh, kw, sh, sw, ph, pw, include_pad);
+}

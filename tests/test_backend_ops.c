@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/opencl/cl_forms.h"
 #include "test_support.h"
 #include "util/philox.h"
 
@@ -251,6 +252,11 @@ START_TEST(gemm)
     /* Large enough for CLBlast's indirect (padded, tiled) kernel path. */
     gemm_case(1, 0, 385, 389, 391, 0.5f, 2);
     gemm_case(0, 1, 1, 257, 129, 0.0f, 0); /* a single row */
+    /* C 48 wide (a ragged column of 32-wide tiles, whole 16-wide ones) and
+     * 64 high: with A^T the CPU family computes C^T = B^T A^T instead. */
+    gemm_case(1, 0, 64, 48, 2 * gt_randint(20, 60) + 1, 0.0f, 1);
+    gemm_case(1, 0, 64, 48, 2 * gt_randint(20, 60) + 1, 0.75f, 0);
+    gemm_case(0, 0, 2 * gt_randint(20, 60) + 1, 48, 2 * gt_randint(5, 30) + 1, 0.0f, 2);
 }
 END_TEST
 
@@ -298,6 +304,14 @@ static const conv_case conv_cases[] = {
     {3, 4, 12, 10, 6, 3, 3, 2, 1, 0, 1, 0, 0, 1, 1},
     {2, 3, 17, 17, 5, 3, 3, 2, 2, 0, 0, 0, 0, 0, 1},
     {3, 5, 13, 11, 7, 5, 3, 3, 2, 2, 1, 0, 0, 1, 0},
+    /* 32 output channels and K = 48: the weight gradient as C^T = B^T A^T */
+    {3, 3, 10, 9, 32, 4, 4, 2, 2, 1, 1, 0, 0, 1, 1},
+    /* 40 output channels: a full 32-column tile and a ragged one, both
+     * written to NCHW a column at a time where 12 rows lie in one image */
+    {2, 3, 9, 8, 40, 3, 3, 1, 1, 1, 1, 0, 0, 1, 1},
+    /* few outputs and a long reduction over 4*30*30 pixels: the GPU
+     * kernels split the weight gradient's K into partial sums */
+    {4, 3, 30, 30, 5, 3, 3, 1, 1, 1, 1, 0, 0, 1, 1},
 };
 
 static void conv2d_run(const conv_case *k, const char *tag)
@@ -339,9 +353,14 @@ END_TEST
 
 static const conv_case convt_cases[] = {
     /*  n  c  h  w oc kh kw sh sw ph pw op op bias dx */
-    {3, 5, 7, 6, 4, 4, 4, 2, 2, 1, 1, 0, 0, 0, 1}, {3, 5, 7, 6, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},
-    {2, 4, 5, 4, 6, 5, 3, 3, 2, 2, 1, 2, 1, 1, 1}, {2, 6, 1, 1, 8, 4, 4, 1, 1, 0, 0, 0, 0, 0, 0},
-    {3, 5, 6, 5, 2, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1}, {3, 5, 13, 11, 7, 1, 7, 1, 2, 0, 3, 0, 1, 1, 0},
+    {3, 5, 7, 6, 4, 4, 4, 2, 2, 1, 1, 0, 0, 0, 1},
+    {3, 5, 7, 6, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},
+    {2, 4, 5, 4, 6, 5, 3, 3, 2, 2, 1, 2, 1, 1, 1},
+    {2, 6, 1, 1, 8, 4, 4, 1, 1, 0, 0, 0, 0, 0, 0},
+    {3, 5, 6, 5, 2, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1},
+    {3, 5, 13, 11, 7, 1, 7, 1, 2, 0, 3, 0, 1, 1, 0},
+    /* a reduction over 3*17*15 pixels into a 2 x 48 gradient (split K) */
+    {3, 2, 17, 15, 3, 4, 4, 2, 2, 1, 1, 0, 0, 1, 1},
 };
 
 static void convt_run(const conv_case *k, const char *tag)
@@ -1071,10 +1090,28 @@ START_TEST(rng)
 }
 END_TEST
 
-static Suite *backend_ops_suite(void)
+/* Every case runs once per kernel family of the OpenCL backend (the
+ * device profile, cl_forms.h), whatever the device: the CPU family's
+ * register-tile kernels and the GPU family's work-group kernels must both
+ * match the reference.  The family is set for a TCase by its fixture. */
+static gc_cl_family family_before;
+static void use_cpu_family(void)
 {
-    Suite *s = suite_create("backend_ops");
-    TCase *tc = tcase_create("ops");
+    gc_cl_forms_set_family(gt_cl(), GC_CL_FAMILY_CPU);
+}
+static void use_gpu_family(void)
+{
+    gc_cl_forms_set_family(gt_cl(), GC_CL_FAMILY_GPU);
+}
+static void restore_family(void)
+{
+    gc_cl_forms_set_family(gt_cl(), family_before);
+}
+
+static TCase *ops_tcase(const char *name, void (*setup)(void))
+{
+    TCase *tc = tcase_create(name);
+    tcase_add_unchecked_fixture(tc, setup, restore_family);
     tcase_add_test(tc, elementwise);
     tcase_add_test(tc, sum_mean);
     tcase_add_test(tc, gemm);
@@ -1096,7 +1133,18 @@ static Suite *backend_ops_suite(void)
     tcase_add_test(tc, softmax_ce);
     tcase_add_test(tc, adam);
     tcase_add_test(tc, rng);
-    suite_add_tcase(s, tc);
+    return tc;
+}
+
+static Suite *backend_ops_suite(void)
+{
+    Suite *s = suite_create("backend_ops");
+    family_before = gc_cl_forms_of(gt_cl())->family;
+    suite_add_tcase(s, ops_tcase("ops (cpu kernels)", use_cpu_family));
+    if (gc_cl_forms_gpu_fits(gt_cl()))
+        suite_add_tcase(s, ops_tcase("ops (gpu kernels)", use_gpu_family));
+    else
+        printf("the device cannot run the gpu kernels (work-groups too small): cpu kernels only\n");
     return s;
 }
 

@@ -253,7 +253,7 @@ START_TEST(test_train_opencl)
 {
     if (!have_opencl()) return;
     static const int kinds[] = {K_ALLOC, K_ENQUEUE, K_READ, K_WRITE, K_FILE};
-    sweep_train("0", 1, kinds, 5, 30);
+    sweep_train(gt_cl_spec(), 1, kinds, 5, 30);
 }
 END_TEST
 
@@ -272,7 +272,8 @@ START_TEST(test_build)
     setup();
     char dir[192], err[8192];
     snprintf(dir, sizeof dir, "%s/build", tmp_dir);
-    const char *const args[] = {"--device", "0", COMMON_TRAIN, "--steps", "1", "--out", dir, NULL};
+    const char *const args[] = {"--device", gt_cl_spec(), COMMON_TRAIN, "--steps",
+                                "1",        "--out",      dir,          NULL};
     gt_rmtree(dir);
     int rc = run_gancl("build:1", 1, args, err, sizeof err);
     check_failed_run(rc, err, "build:1", K_BUILD, 1, dir);
@@ -353,7 +354,7 @@ START_TEST(test_resume_opencl)
 {
     if (!have_opencl()) return;
     static const int kinds[] = {K_ALLOC, K_ENQUEUE, K_READ, K_WRITE, K_FILE};
-    sweep_resume("0", 1, kinds, 5, 16);
+    sweep_resume(gt_cl_spec(), 1, kinds, 5, 16);
 }
 END_TEST
 
@@ -391,10 +392,13 @@ START_TEST(test_sample_opencl)
     make_base();
     char out[192];
     snprintf(out, sizeof out, "%s/sample.png", tmp_dir);
-    const char *const args[] = {"--device", "0", "sample", "--checkpoint", base_ckpt, "--n", "16",
-                                "--out",    out, NULL};
+    const char *const args[] = {"--device", gt_cl_spec(), "sample", "--checkpoint",
+                                base_ckpt,  "--n",        "16",     "--out",
+                                out,        NULL};
     static const int kinds[] = {K_ALLOC, K_ENQUEUE, K_READ, K_WRITE, K_FILE};
-    sweep_command("sample on 0", args, kinds, 5, 12);
+    char what[64];
+    snprintf(what, sizeof what, "sample on %s", gt_cl_spec());
+    sweep_command(what, args, kinds, 5, 12);
 }
 END_TEST
 
@@ -402,11 +406,13 @@ START_TEST(test_fid_opencl)
 {
     if (!have_opencl()) return;
     setup();
-    const char *const args[] = {"--device",  "0",          "fid",    data_path, data_path,
+    const char *const args[] = {"--device",  gt_cl_spec(), "fid",    data_path, data_path,
                                 "--weights", weights_path, "--dims", "64",      "--n",
                                 "3",         "--batch",    "2",      NULL};
     static const int kinds[] = {K_ALLOC, K_ENQUEUE, K_READ, K_WRITE};
-    sweep_command("fid on 0", args, kinds, 4, 8);
+    char what[64];
+    snprintf(what, sizeof what, "fid on %s", gt_cl_spec());
+    sweep_command(what, args, kinds, 4, 8);
 }
 END_TEST
 

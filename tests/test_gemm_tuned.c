@@ -1,9 +1,12 @@
 /* tests/test_gemm_tuned.c - every GEMM configuration `gancl tune` can pick,
- * proven against the CPU reference; the transpose kernel the GEMM and the
- * convolutions share; the tuning file's grammar and round trip.
+ * in both kernel families, proven against the CPU reference; the transpose
+ * kernel the GEMM and the convolutions share; the tuning file's grammar
+ * and round trip.
  *
- * For each tile kernel of cl/gemm.cl, as the wide and as the narrow tile,
- * and each K chunk the tuner tries, the GEMM runs every transpose case at
+ * For each tile kernel of cl/gemm.cl (the CPU family), as the wide and as
+ * the narrow tile, and each K chunk the tuner tries, and for each tile size
+ * of cl/tiled.cl (the GPU family, forced on whatever device runs the test)
+ * and its choice per call, the GEMM runs every transpose case at
  * odd sizes (edges in both directions, C narrower than a tile), with
  * leading dimensions larger than the widths, operands at odd offsets
  * inside one buffer, beta 0 over a NaN-poisoned C and beta 1 and 0.75, and
@@ -19,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backend/opencl/cl_forms.h"
 #include "backend/opencl/cl_tune.h"
 #include "test_support.h"
 
@@ -29,6 +33,14 @@ static gc_backend *cl_or_skip(void)
     gc_backend *be = gt_cl();
     if (!be) gt_skip_no_opencl("test_gemm_tuned");
     return be;
+}
+
+/* Makes the OpenCL backend run the given family; returns the one before. */
+static gc_cl_family use_family(gc_backend *be, gc_cl_family family)
+{
+    gc_cl_family old = gc_cl_forms_of(be)->family;
+    gc_cl_forms_set_family(be, family);
+    return old;
 }
 
 /* C = alpha op(A) op(B) + beta C on both backends, compared. */
@@ -105,6 +117,9 @@ static void gemm_suite(const gc_cl_gemm_config *cfg)
             int64_t kc = cfg->kc ? cfg->kc : 128;
             gemm_case(name, ta, tb, odd(193, 255), odd(33, 45), 2 * kc + odd(3, 99),
                       ta ? 1.0f : 0.0f, 1);
+            /* a few tiles and a long K: the GPU family splits K into
+             * partial sums (beta and the gaps of C on the final sum) */
+            gemm_case(name, ta, tb, odd(3, 9), odd(3, 9), odd(701, 999), tb ? 0.5f : 0.0f, 2);
         }
     /* One row, one column, K = 1; with no padding a transposed operand
      * then has leading dimension 1 (a dense layer's batch of one). */
@@ -120,22 +135,42 @@ static void gemm_suite(const gc_cl_gemm_config *cfg)
 /* Every tile as both the wide and the narrow tile, with every K chunk. */
 START_TEST(each_tile_and_chunk)
 {
+    gc_cl_family old = use_family(cl_or_skip(), GC_CL_FAMILY_CPU);
     static const int kcs[] = {0, 128, 256, 512, 1024};
     for (size_t j = 0; j < sizeof kcs / sizeof kcs[0]; j++) {
-        gc_cl_gemm_config cfg = {GC_CL_GEMM_OWN, _i, _i, kcs[j]};
+        gc_cl_gemm_config cfg = {.engine = GC_CL_GEMM_OWN, .tile = _i, .narrow = _i, .kc = kcs[j]};
         gemm_suite(&cfg);
     }
+    use_family(gt_cl(), old);
+}
+END_TEST
+
+/* The GPU family's tiled GEMM with each tile size (loop index: an entry of
+ * gc_cl_wg_tiles, or the count for the choice per call), where the device
+ * runs that tile. */
+START_TEST(each_wg_tile)
+{
+    gc_backend *be = cl_or_skip();
+    if (_i < gc_cl_wg_tile_count && !gc_cl_forms_of(be)->tile_ok[_i]) return;
+    gc_cl_family old = use_family(be, GC_CL_FAMILY_GPU);
+    gc_cl_gemm_config cfg = gc_cl_gemm_get_config(be);
+    cfg.engine = GC_CL_GEMM_OWN;
+    cfg.wg = _i < gc_cl_wg_tile_count ? gc_cl_wg_tiles[_i].ts : 0;
+    gemm_suite(&cfg);
+    use_family(be, old);
 }
 END_TEST
 
 /* Wide and narrow tiles mixed: the switch between them happens per call. */
 START_TEST(tile_pairs)
 {
+    gc_cl_family old = use_family(cl_or_skip(), GC_CL_FAMILY_CPU);
     for (int narrow = 0; narrow < gc_cl_tile_count; narrow++) {
         if (gc_cl_tiles[narrow].nv > gc_cl_tiles[_i].nv || narrow == _i) continue;
-        gc_cl_gemm_config cfg = {GC_CL_GEMM_OWN, _i, narrow, 256};
+        gc_cl_gemm_config cfg = {.engine = GC_CL_GEMM_OWN, .tile = _i, .narrow = narrow, .kc = 256};
         gemm_suite(&cfg);
     }
+    use_family(gt_cl(), old);
 }
 END_TEST
 
@@ -153,11 +188,24 @@ END_TEST
 START_TEST(conv_each_tile)
 {
     gc_backend *be = cl_or_skip(), *cpu = gt_cpu();
-    gc_cl_gemm_config saved = gc_cl_gemm_get_config(be);
+    gc_cl_gemm_config saved = gc_cl_gemm_get_config(be), cfg = saved;
+    /* 0 .. tiles-1: the CPU family's tiles; tiles: CLBlast; then the GPU
+     * family's tile sizes and its choice per call. */
+    int gpu = _i > gc_cl_tile_count, wg = _i - gc_cl_tile_count - 1;
+    if (gpu && wg < gc_cl_wg_tile_count && !gc_cl_forms_of(be)->tile_ok[wg]) return;
+    gc_cl_family old = use_family(be, gpu ? GC_CL_FAMILY_GPU : GC_CL_FAMILY_CPU);
     int tile = _i < gc_cl_tile_count ? _i : 0;
-    gc_cl_gemm_config cfg = {_i < gc_cl_tile_count ? GC_CL_GEMM_OWN : GC_CL_GEMM_CLBLAST, tile,
-                             tile, 128};
+    cfg.engine = _i == gc_cl_tile_count ? GC_CL_GEMM_CLBLAST : GC_CL_GEMM_OWN;
+    cfg.tile = cfg.narrow = tile;
+    cfg.kc = 128;
+    cfg.wg = gpu && wg < gc_cl_wg_tile_count ? gc_cl_wg_tiles[wg].ts : 0;
     gc_cl_gemm_set_config(be, &cfg);
+    char label[64];
+    if (gpu)
+        snprintf(label, sizeof label, "tiled wg=%d", cfg.wg);
+    else
+        snprintf(label, sizeof label, "%s",
+                 _i < gc_cl_tile_count ? gc_cl_tiles[_i].kernel : "clblast");
     for (int run = 0; run < 4; run++) {
         /* runs 2 and 3 have one channel on a side: layouts that skip a copy */
         int transposed = run & 1;
@@ -194,8 +242,7 @@ START_TEST(conv_each_tile)
             }
         }
         char what[128];
-        snprintf(what, sizeof what, "%s %s x[%d,%d,%d,%d] oc %d",
-                 _i < gc_cl_tile_count ? gc_cl_tiles[_i].kernel : "clblast",
+        snprintf(what, sizeof what, "%s %s x[%d,%d,%d,%d] oc %d", label,
                  transposed ? "conv_transpose2d" : "conv2d", (int)n, (int)c, (int)h, (int)w,
                  (int)oc);
         gt_assert_tensors_close(&y[1], &y[0], TOL, what);
@@ -220,6 +267,7 @@ START_TEST(conv_each_tile)
         free(hdb);
     }
     gc_cl_gemm_set_config(be, &saved);
+    use_family(be, old);
 }
 END_TEST
 
@@ -228,6 +276,7 @@ END_TEST
 START_TEST(transpose)
 {
     gc_backend *be = cl_or_skip();
+    gc_cl_family old = use_family(be, _i ? GC_CL_FAMILY_GPU : GC_CL_FAMILY_CPU);
     for (int accumulate = 0; accumulate < 2; accumulate++) {
         int64_t rows = gt_randint(1, 40), cols = gt_randint(1, 40), batch = gt_randint(1, 4);
         int64_t src_ld = cols + gt_randint(0, 3), dst_ld = rows + gt_randint(0, 3);
@@ -249,7 +298,10 @@ START_TEST(transpose)
                     hd[di] = want;
                 }
         /* hd now holds the expected buffer, gaps included. */
-        gt_assert_close(got, hd, nd, 0.0, accumulate ? "transpose, accumulate" : "transpose");
+        char what[64];
+        snprintf(what, sizeof what, "%s family: transpose%s", _i ? "gpu" : "cpu",
+                 accumulate ? ", accumulate" : "");
+        gt_assert_close(got, hd, nd, 0.0, what);
         free(got);
         free(hs);
         free(hd);
@@ -258,27 +310,50 @@ START_TEST(transpose)
         gt_free(&d);
         gt_free(&bias);
     }
+    use_family(be, old);
 }
 END_TEST
 
 START_TEST(config_grammar)
 {
-    gc_cl_gemm_config cfg = {GC_CL_GEMM_CLBLAST, 0, 0, 0}, back = cfg;
-    char text[96];
+    gc_cl_gemm_config cfg = {.engine = GC_CL_GEMM_CLBLAST}, back = cfg;
+    char text[160];
     for (int i = 0; i < gc_cl_tile_count; i++) {
-        cfg = (gc_cl_gemm_config){GC_CL_GEMM_OWN, i, gc_cl_tile_count - 1 - i, 64 * i};
+        cfg = (gc_cl_gemm_config){.engine = GC_CL_GEMM_OWN,
+                                  .tile = i,
+                                  .narrow = gc_cl_tile_count - 1 - i,
+                                  .kc = 64 * i,
+                                  .wg = i == 1 ? 0 : 32 << i,
+                                  .xgemm = i % gc_cl_xgemm_set_count,
+                                  .kernels = i % 3};
         gc_cl_gemm_config_format(&cfg, text, sizeof text);
-        back = (gc_cl_gemm_config){GC_CL_GEMM_CLBLAST, 0, 0, 0};
+        back = (gc_cl_gemm_config){.engine = GC_CL_GEMM_CLBLAST};
         GT_OK(gc_cl_gemm_config_parse(text, &back));
         ck_assert_msg(!memcmp(&back, &cfg, sizeof cfg), "round trip of '%s'", text);
     }
+    /* CLBlast with each named parameter set ("auto" is the key's absence);
+     * the kernel family alone. */
+    for (int i = 1; i < gc_cl_xgemm_set_count; i++) {
+        cfg = (gc_cl_gemm_config){.engine = GC_CL_GEMM_CLBLAST, .xgemm = i};
+        gc_cl_gemm_config_format(&cfg, text, sizeof text);
+        back = cfg;
+        back.xgemm = 0;
+        GT_OK(gc_cl_gemm_config_parse(text, &back));
+        ck_assert_msg(back.xgemm == i, "round trip of '%s'", text);
+    }
+    GT_OK(gc_cl_gemm_config_parse("kernels=gpu", &back));
+    ck_assert_int_eq(back.kernels, GC_CL_FAMILY_GPU);
+    GT_OK(gc_cl_gemm_config_parse("kernels=auto wg=auto", &back));
+    ck_assert_int_eq(back.kernels, 0);
+    ck_assert_int_eq(back.wg, 0);
     /* A partial spec changes only what it names; comments are skipped. */
     GT_OK(gc_cl_gemm_config_parse("# tuned\n  kc=512 # chunk\nclblast\n", &back));
     ck_assert_int_eq(back.engine, GC_CL_GEMM_CLBLAST);
     ck_assert_int_eq(back.kc, 512);
     ck_assert_int_eq(back.tile, cfg.tile);
-    static const char *bad[] = {"own tile=7x3", "fast",    "kc=-1",    "kc=12q",
-                                "tile=",        "speed=3", "narrow=8x"};
+    static const char *bad[] = {"own tile=7x3", "fast",     "kc=-1",      "kc=12q",
+                                "tile=",        "speed=3",  "narrow=8x",  "wg=48",
+                                "wg=",          "xgemm=h9", "kernels=tpu"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         gc_cl_gemm_config before = back;
         ck_assert_msg(gc_cl_gemm_config_parse(bad[i], &back) == GC_ERR_FORMAT, "accepted '%s'",
@@ -301,7 +376,12 @@ START_TEST(tune_file)
 
     gc_cl_gemm_config def = gc_cl_tune_default(be), got = def;
     ck_assert_int_eq(gc_cl_tune_load(be, &got), 0); /* no file yet */
-    gc_cl_gemm_config want = {GC_CL_GEMM_OWN, gc_cl_tile_count - 1, 0, 384};
+    gc_cl_gemm_config want = {.engine = GC_CL_GEMM_OWN,
+                              .tile = gc_cl_tile_count - 1,
+                              .kc = 384,
+                              .wg = 64,
+                              .xgemm = gc_cl_xgemm_set_count - 1,
+                              .kernels = GC_CL_FAMILY_GPU};
     GT_OK(gc_cl_tune_save(be, &want, "# a comment line\n"));
     ck_assert_int_eq(gc_cl_tune_load(be, &got), 1);
     ck_assert(!memcmp(&got, &want, sizeof want));
@@ -336,9 +416,10 @@ int main(void)
     tcase_set_timeout(tc, 1200);
     tcase_add_loop_test(tc, each_tile_and_chunk, 0, gc_cl_tile_count);
     tcase_add_loop_test(tc, tile_pairs, 0, gc_cl_tile_count);
+    tcase_add_loop_test(tc, each_wg_tile, 0, gc_cl_wg_tile_count + 1);
     tcase_add_test(tc, clblast_engine);
-    tcase_add_loop_test(tc, conv_each_tile, 0, gc_cl_tile_count + 1);
-    tcase_add_test(tc, transpose);
+    tcase_add_loop_test(tc, conv_each_tile, 0, gc_cl_tile_count + 1 + gc_cl_wg_tile_count + 1);
+    tcase_add_loop_test(tc, transpose, 0, 2);
     tcase_add_test(tc, config_grammar);
     tcase_add_test(tc, tune_file);
     suite_add_tcase(s, tc);

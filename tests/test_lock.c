@@ -223,9 +223,9 @@ START_TEST(test_kernel_cache_race)
         snprintf(errs[i], sizeof errs[i], "%s/cache-err-%d", tmp_dir, i);
         gt_io io = {.env = env, .out_path = gt_path(tmp_dir, "cache-out"), .err_path = errs[i]};
         pids[i] = gt_spawn(GANCL_BINARY,
-                           GT_ARGS("--device", "0", "train", "--data", data_path, "--batch", "8",
-                                   "--g-width", "4", "--d-width", "3", "--latent", "5", "--steps",
-                                   "1", "--out", dirs[i]),
+                           GT_ARGS("--device", gt_cl_spec(), "train", "--data", data_path,
+                                   "--batch", "8", "--g-width", "4", "--d-width", "3", "--latent",
+                                   "5", "--steps", "1", "--out", dirs[i]),
                            &io);
     }
     for (int i = 0; i < 2; i++) {
@@ -245,7 +245,7 @@ START_TEST(test_kernel_cache_race)
                   "the cache should hold one entry and no temporary files: %s", out);
     gt_io io = {.env = env, .out_path = gt_path(tmp_dir, "cache-out"), .err_path = errs[0]};
     int rc = gt_run(GANCL_BINARY,
-                    GT_ARGS("--device", "0", "sample", "--checkpoint",
+                    GT_ARGS("--device", gt_cl_spec(), "sample", "--checkpoint",
                             gt_path(dirs[0], "checkpoint.safetensors"), "--n", "4", "--out",
                             gt_path(tmp_dir, "cache.png")),
                     &io);

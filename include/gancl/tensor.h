@@ -60,7 +60,10 @@ int64_t gc_tensor_numel(const gc_tensor *t);
 #define GC_W(t) ((t)->shape[3])
 int gc_tensor_same_shape(const gc_tensor *a, const gc_tensor *b);
 
-/* Host copies of the whole tensor (numel floats). */
+/* Host copies of the whole tensor (numel floats).  A write may return
+ * before the device has the data (src may be reused at once; the copy
+ * takes its place in the queue, so ops queued later see it); a read
+ * returns with the data, after everything queued before it. */
 gc_status gc_tensor_write(const gc_tensor *t, const float *src);
 gc_status gc_tensor_read(const gc_tensor *t, float *dst);
 

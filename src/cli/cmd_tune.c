@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backend/opencl/cl_forms.h"
 #include "backend/opencl/cl_tune.h"
 #include "cli/cli_args.h"
 #include "util/error.h"
@@ -43,7 +44,10 @@ int gc_tune_args_parse(int argc, char **argv, gc_tune_args *a)
             printf("usage: gancl tune [--device N] [--quick] [--dry-run] [--reset]\n\n"
                    "Measures CLBlast and gancl's own GEMM tiles on the device at the shapes\n"
                    "gancl's models run, and saves the fastest in the cache folder; later runs\n"
-                   "on the same device and driver use it.  --quick measures fewer repetitions,\n"
+                   "on the same device and driver use it.  On a GPU (the gpu kernel family)\n"
+                   "it picks the work-group tile that GEMMs and convolutions share, then\n"
+                   "gancl's tiled GEMM or CLBlast with one of the parameter sets of CLBlast's\n"
+                   "database for other GPUs.  --quick measures fewer repetitions,\n"
                    "--dry-run saves nothing, --reset deletes the saved choice (back to the\n"
                    "shipped default).  Takes a minute or so; run it on an idle machine.\n");
             return GC_CLI_DONE;
@@ -72,7 +76,7 @@ int gc_cmd_tune(gc_cli *cli, int argc, char **argv)
         return gc_cli_usage_error("tune: the cpu reference backend has nothing to tune; "
                                   "pick an OpenCL device (gancl list-devices)");
     }
-    char path[4096], spec[96], summary[4096];
+    char path[4096], spec[160], summary[4096];
     gc_status s = gc_cl_tune_path(be, path, sizeof path);
     if (s != GC_OK) {
         gc_backend_free(be);
@@ -80,8 +84,10 @@ int gc_cmd_tune(gc_cli *cli, int argc, char **argv)
     }
     gc_cl_gemm_config cfg = gc_cl_gemm_get_config(be);
     gc_cl_gemm_config_format(&cfg, spec, sizeof spec);
-    printf("%s\nin use: %s\ntuning file: %s%s\n", gc_backend_name(be), spec, path,
-           access(path, F_OK) == 0 ? "" : " (none)");
+    char profile[512];
+    gc_cl_forms_describe(be, profile, sizeof profile);
+    printf("%s\nprofile: %s\nin use: %s\ntuning file: %s%s\n", gc_backend_name(be), profile, spec,
+           path, access(path, F_OK) == 0 ? "" : " (none)");
     if (reset) {
         if (unlink(path) != 0 && access(path, F_OK) == 0) {
             gc_backend_free(be);

@@ -48,6 +48,12 @@ gc_backend *gt_cpu(void)
     return cpu_be;
 }
 
+const char *gt_cl_spec(void)
+{
+    const char *spec = getenv("GANCL_TEST_DEVICE");
+    return spec && *spec ? spec : "0";
+}
+
 gc_backend *gt_cl(void)
 {
     if (!cl_tried) {
@@ -60,10 +66,8 @@ gc_backend *gt_cl(void)
             return NULL;
         }
         free(devs);
-        const char *spec = getenv("GANCL_TEST_DEVICE");
-        if (gc_backend_init(spec ? spec : "0", &cl_be) != GC_OK) {
-            fprintf(stderr, "cannot open OpenCL device %s: %s\n", spec ? spec : "0",
-                    gc_last_error());
+        if (gc_backend_init(gt_cl_spec(), &cl_be) != GC_OK) {
+            fprintf(stderr, "cannot open OpenCL device %s: %s\n", gt_cl_spec(), gc_last_error());
             abort();
         }
         if (gc_backend_is_reference(cl_be)) {

@@ -22,6 +22,9 @@
 /* ---- backends (created once, freed at exit) ---- */
 gc_backend *gt_cpu(void);
 gc_backend *gt_cl(void);
+/* The device gt_cl() opens, as `--device` takes it: $GANCL_TEST_DEVICE or
+ * "0".  Tests that run the gancl binary on the OpenCL device pass it. */
+const char *gt_cl_spec(void);
 /* Exits 77 (ctest's skip) with a message, or fails when
  * $GANCL_REQUIRE_OPENCL=1. */
 void gt_skip_no_opencl(const char *test);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/opencl/cl_forms.h"
 #include "backend/opencl/cl_internal.h"
 #include "backend/opencl/cl_ops.h"
 #include "backend/opencl/cl_profile.h"
@@ -37,14 +38,65 @@ static void cl_buffer_free(gc_backend *be, gc_buffer *buf)
     free(buf);
 }
 
+/* Uploads up to this size go through the staging slots without waiting;
+ * larger ones (checkpoints, weights: never inside a training step) block. */
+#define STAGING_MAX_BYTES ((size_t)64 << 20)
+
+/* A blocking write waits for everything queued before it (the queue is in
+ * order), so a training step that uploads its batch would wait for the
+ * previous step to finish and the device would idle while the host
+ * enqueues the next one.  Small writes therefore copy src into the next
+ * of a ring of host buffers and enqueue a non-blocking write from there;
+ * the host waits only when it is a whole ring of writes ahead (the slot's
+ * previous write still pending).  An error of the write itself surfaces
+ * at the next read or sync, as a kernel's would. */
+static gc_status write_staged(gc_backend *be, cl_mem m, size_t off, const void *src, size_t nbytes)
+{
+    gc_cl_ctx *cl = gc_cl_ctx_of(be);
+    gc_cl_staging *slot = &cl->staging[cl->staging_next];
+    cl->staging_next = (cl->staging_next + 1) % GC_CL_STAGING_SLOTS;
+    if (slot->done) {
+        cl_int err = clWaitForEvents(1, &slot->done);
+        clReleaseEvent(slot->done);
+        slot->done = NULL;
+        if (err != CL_SUCCESS) return gc_cl_fail(err, "clWaitForEvents(upload)");
+    }
+    if (slot->cap < nbytes) {
+        void *grown = realloc(slot->host, nbytes);
+        if (!grown) return gc_error(GC_ERR_NOMEM, "out of host memory for an upload");
+        slot->host = grown;
+        slot->cap = nbytes;
+    }
+    memcpy(slot->host, src, nbytes);
+    cl_int err =
+        clEnqueueWriteBuffer(cl->queue, m, CL_FALSE, off, nbytes, slot->host, 0, NULL, &slot->done);
+    if (err != CL_SUCCESS) {
+        slot->done = NULL;
+        return gc_cl_fail(err, "clEnqueueWriteBuffer");
+    }
+    return GC_OK;
+}
+
+static void staging_free(gc_cl_ctx *cl)
+{
+    for (int i = 0; i < GC_CL_STAGING_SLOTS; i++) {
+        if (cl->staging[i].done) {
+            clWaitForEvents(1, &cl->staging[i].done);
+            clReleaseEvent(cl->staging[i].done);
+        }
+        free(cl->staging[i].host);
+    }
+}
+
 static gc_status cl_buffer_write(gc_backend *be, gc_buffer *buf, size_t off, const void *src,
                                  size_t nbytes)
 {
     GC_ASSERT(off + nbytes <= buf->nbytes);
-    cl_int err = gc_fault_hit(GC_FAULT_WRITE)
-                     ? CL_OUT_OF_RESOURCES
-                     : clEnqueueWriteBuffer(gc_cl_ctx_of(be)->queue, (cl_mem)buf->handle, CL_TRUE,
-                                            off, nbytes, src, 0, NULL, NULL);
+    if (gc_fault_hit(GC_FAULT_WRITE))
+        return gc_cl_fail(CL_OUT_OF_RESOURCES, "clEnqueueWriteBuffer");
+    if (nbytes <= STAGING_MAX_BYTES) return write_staged(be, (cl_mem)buf->handle, off, src, nbytes);
+    cl_int err = clEnqueueWriteBuffer(gc_cl_ctx_of(be)->queue, (cl_mem)buf->handle, CL_TRUE, off,
+                                      nbytes, src, 0, NULL, NULL);
     return err == CL_SUCCESS ? GC_OK : gc_cl_fail(err, "clEnqueueWriteBuffer");
 }
 
@@ -220,8 +272,10 @@ static void cl_free(gc_backend *be)
     gc_cl_ctx *cl = gc_cl_ctx_of(be);
     if (cl) {
         if (cl->queue) clFinish(cl->queue);
+        staging_free(cl);
         gc_cl_profile_forget(be);
         gc_cl_gemm_free(be);
+        free(cl->forms);
         for (int i = 0; i < cl->kernel_count; i++)
             clReleaseKernel(cl->kernels[i].kernel);
         free(cl->kernels);
@@ -317,7 +371,12 @@ static gc_status init_ctx(gc_backend *be, int index)
     snprintf(key, sizeof key, "%s|%s|%s|%s|%s", be->device.platform, be->device.vendor,
              be->device.name, be->device.driver_version, device_version);
     GC_TRY(gc_cl_build_program(cl, key));
+    GC_TRY(gc_cl_forms_init(be));
     gc_cl_gemm_init(be);
+    /* A family other than the device's own is part of every report. */
+    if (cl->forms->family != gc_cl_forms_device_family(be))
+        snprintf(be->name, sizeof be->name, "opencl:%d (%s, %s kernels)", index, be->device.name,
+                 gc_cl_family_name(cl->forms->family));
     return GC_OK;
 }
 

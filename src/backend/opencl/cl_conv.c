@@ -1,7 +1,9 @@
-/* src/backend/opencl/cl_conv.c - conv2d and conv_transpose2d on OpenCL via
- * im2row + one GEMM per pass and chunk of images (kernels in cl/conv.cl),
- * and the channels-last forward used for inference (at the end: direct
- * kernel, GEMM on the input itself, or im2row + GEMM per layer shape).
+/* src/backend/opencl/cl_conv.c - conv2d and conv_transpose2d on OpenCL in
+ * the CPU family: im2row + one GEMM per pass and chunk of images (kernels
+ * in cl/conv.cl), and the channels-last forward used for inference (at the
+ * end: direct kernel, GEMM on the input itself, or im2row + GEMM per layer
+ * shape).  The GPU family's forms are implicit GEMMs (cl_conv_tiled.c);
+ * each entry point below hands over to them when the profile says gpu.
  *
  * Both ops are described as a plain convolution from an "image" side to an
  * "output" side with weights viewed as [out channels][image channels*KH*KW]:
@@ -32,6 +34,8 @@
 #include <stdlib.h>
 
 #include "backend/opencl/cl_conv_direct.h"
+#include "backend/opencl/cl_conv_tiled.h"
+#include "backend/opencl/cl_forms.h"
 #include "backend/opencl/cl_internal.h"
 #include "backend/opencl/cl_ops.h"
 #include "backend/opencl/cl_tune.h"
@@ -250,6 +254,7 @@ static int64_t w_floats(const conv_geom *g)
 
 gc_status gc_cl_conv2d_forward(gc_t y, gc_t x, gc_t w, gc_t b, const gc_conv_params *p)
 {
+    if (!gc_cl_cpu_forms(y->be)) return gc_cl_tiled_conv2d_forward(y, x, w, b, p);
     if (gc_cl_conv1_applies(y->be, GC_C(x), w->shape[2], w->shape[3]))
         return gc_cl_conv1_conv2d_forward(y, x, w, b, p);
     gc_backend *be = y->be;
@@ -276,6 +281,7 @@ gc_status gc_cl_conv2d_forward(gc_t y, gc_t x, gc_t w, gc_t b, const gc_conv_par
 gc_status gc_cl_conv2d_backward(gc_t dx, gc_t dw, gc_t db, gc_t dy, gc_t x, gc_t w,
                                 const gc_conv_params *p)
 {
+    if (!gc_cl_cpu_forms(dy->be)) return gc_cl_tiled_conv2d_backward(dx, dw, db, dy, x, w, p);
     if (gc_cl_conv1_applies(dy->be, GC_C(x), w->shape[2], w->shape[3]))
         return gc_cl_conv1_conv2d_backward(dx, dw, db, dy, x, w, p);
     gc_backend *be = dy->be;
@@ -314,6 +320,7 @@ gc_status gc_cl_conv2d_backward(gc_t dx, gc_t dw, gc_t db, gc_t dy, gc_t x, gc_t
 
 gc_status gc_cl_conv_transpose2d_forward(gc_t y, gc_t x, gc_t w, gc_t b, const gc_conv_params *p)
 {
+    if (!gc_cl_cpu_forms(y->be)) return gc_cl_tiled_conv_transpose2d_forward(y, x, w, b, p);
     if (gc_cl_conv1_applies(y->be, GC_C(y), w->shape[2], w->shape[3]))
         return gc_cl_conv1_conv_transpose2d_forward(y, x, w, b, p);
     gc_backend *be = y->be;
@@ -339,6 +346,8 @@ gc_status gc_cl_conv_transpose2d_forward(gc_t y, gc_t x, gc_t w, gc_t b, const g
 gc_status gc_cl_conv_transpose2d_backward(gc_t dx, gc_t dw, gc_t db, gc_t dy, gc_t x, gc_t w,
                                           const gc_conv_params *p)
 {
+    if (!gc_cl_cpu_forms(dy->be))
+        return gc_cl_tiled_conv_transpose2d_backward(dx, dw, db, dy, x, w, p);
     if (gc_cl_conv1_applies(dy->be, GC_C(dy), w->shape[2], w->shape[3]))
         return gc_cl_conv1_conv_transpose2d_backward(dx, dw, db, dy, x, w, p);
     gc_backend *be = dy->be;
@@ -513,6 +522,7 @@ static gc_status direct(gc_backend *be, const gc_tensor *y, int64_t c0, const gc
 gc_status gc_cl_conv2d_nhwc_forward(gc_t y, int64_t c0, gc_t x, gc_t w, gc_t b,
                                     const gc_conv_params *p, int relu)
 {
+    if (!gc_cl_cpu_forms(y->be)) return gc_cl_tiled_conv2d_nhwc_forward(y, c0, x, w, b, p, relu);
     gc_backend *be = y->be;
     conv_geom g = {
         .n = x->shape[0],

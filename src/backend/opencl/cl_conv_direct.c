@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/opencl/cl_forms.h"
 #include "backend/opencl/cl_internal.h"
 #include "backend/opencl/cl_ops.h"
 #include "util/error.h"
@@ -37,12 +38,9 @@ typedef struct c1_geom {
 
 int gc_cl_conv1_applies(const gc_backend *be, int64_t image_c, int64_t kh, int64_t kw)
 {
-    static int enabled = -1;
-    if (enabled < 0) {
-        const char *env = getenv("GANCL_CONV_DIRECT"); /* "0": the GEMM path, for comparisons */
-        enabled = !(env && !strcmp(env, "0"));
-    }
-    return enabled && be->device.type == GC_DEVICE_CPU && image_c == 1 && kh * kw <= CONV1_KMAX;
+    /* A CPU-family form: the GPU family's implicit GEMM covers one channel. */
+    return gc_cl_cpu_forms(be) && gc_cl_forms_of(be)->conv1_direct && image_c == 1 &&
+           kh * kw <= CONV1_KMAX;
 }
 
 static gc_status geom(const gc_tensor *image, const gc_tensor *out, const gc_tensor *w,

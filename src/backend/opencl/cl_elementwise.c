@@ -1,6 +1,7 @@
 /* src/backend/opencl/cl_elementwise.c - launchers for cl/elementwise.cl:
  * fill, copy, add, scale, sum, activations, and gc_cl_reduce_sum, the
  * strided reduction other launchers use for bias gradients and pooling. */
+#include "backend/opencl/cl_forms.h"
 #include "backend/opencl/cl_internal.h"
 #include "backend/opencl/cl_ops.h"
 #include "util/error.h"
@@ -20,9 +21,10 @@ gc_status gc_cl_reduce_sum(gc_t dst, gc_t src, int64_t groups, int64_t g_stride,
     GC_TRY(gc_cl_check_int(g_stride, "reduce: group stride"));
     GC_TRY(gc_cl_check_int(len, "reduce: length"));
     GC_TRY(gc_cl_check_int(outer_stride, "reduce: stride"));
-    if (dst->be->device.type == GC_DEVICE_CPU) {
+    if (gc_cl_cpu_forms(dst->be)) {
         /* One work-item per group (or per 16 columns): on CPU drivers a
-         * work-group's barriers cost more than the sum itself. */
+         * work-group's barriers cost more than the sum itself.  The GPU
+         * family below: one work-group per group, a tree in local memory. */
         int cols16 = inner == 1 && g_stride == 1 && groups >= 16;
         gc_cl_call c = gc_cl_begin(dst->be, "reduce_sum_seq");
         gc_cl_arg_tensor(&c, dst);

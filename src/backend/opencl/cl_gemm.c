@@ -1,10 +1,13 @@
-/* src/backend/opencl/cl_gemm.c - GEMM on the OpenCL device: gancl's own tile
- * kernels (cl/gemm.cl) or CLBlast, whichever cl_tune.c chose for the device.
+/* src/backend/opencl/cl_gemm.c - GEMM on the OpenCL device: gancl's own
+ * kernels of the device's family (cl/gemm.cl on CPUs, cl/tiled.cl on GPUs)
+ * or CLBlast, whichever the device profile chose (cl_forms.h, cl_tune.h).
  *
- * This is the single place gancl multiplies matrices on a device: every
- * dense layer and convolution ends up here, through gc_cl_gemm_ex on views
- * (gc_cl_mat: strided, with grouped rows, so NCHW tensors are operands as
- * they are).  The own engine maps every case onto one kernel form,
+ * This is the single place gancl multiplies plain matrices on a device:
+ * every dense layer, and every convolution of the CPU family, ends up here
+ * through gc_cl_gemm_ex on views (gc_cl_mat: strided, with grouped rows,
+ * so NCHW tensors are operands as they are); the GPU family's convolutions
+ * are implicit GEMMs on the tiled kernels (cl_tiled.h).  The own engine of
+ * the CPU family maps every case onto one kernel form,
  * C = alpha * A x B + beta * C (+ bias) with B's rows contiguous:
  *
  *   A, A^T, NCHW   read in place through the view's strides
@@ -15,9 +18,11 @@
  * and splits a long K into chunks of kc (beta = 1 after the first) when
  * enough tiles share each chunk, so a chunk of A and B stays in the CPU's
  * L2 while the tiles use it: without this a weight gradient (K = batch *
- * pixels) streams from memory.  The CLBlast engine passes row-major and
- * transposed operands straight to CLBlastSgemm and copies other views (and
- * the bias) through the same scratch.
+ * pixels) streams from memory.  The GPU family's tiled kernel reads every
+ * view in place (B^T too) and splits K across work-groups instead.  The
+ * CLBlast engine passes row-major and transposed operands straight to
+ * CLBlastSgemm and copies other views (and the bias) through the same
+ * scratch.
  */
 #include <clblast_c.h>
 #include <limits.h>
@@ -25,9 +30,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/opencl/cl_forms.h"
 #include "backend/opencl/cl_internal.h"
 #include "backend/opencl/cl_ops.h"
 #include "backend/opencl/cl_profile.h"
+#include "backend/opencl/cl_tiled.h"
 #include "backend/opencl/cl_tune.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -39,65 +46,60 @@
 #define SCRATCH_MAX_FLOATS ((int64_t)8 << 20)
 
 struct gc_cl_gemm_state {
-    gc_cl_gemm_config cfg;
-    cl_mem scratch; /* B^T for the own engine; views copied for CLBlast */
+    cl_mem scratch; /* B^T for the own engine; views copied for CLBlast; partial sums */
     size_t scratch_bytes;
+    int xgemm; /* the CLBlast parameter set last applied (gc_cl_xgemm_sets) */
 };
 
-/* CLBlast's database has no entry for CPU OpenCL drivers such as PoCL, and
- * its defaults run at ~11 GFLOP/s there.  Measured on PoCL 3.1 (2 cores,
+/* Gives CLBlast's Xgemm the parameters of set i.  Set "cpu": CLBlast's
+ * database has no entry for CPU OpenCL drivers such as PoCL, and its
+ * defaults run at ~11 GFLOP/s there.  Measured on PoCL 3.1 (2 cores,
  * AVX-512): the indirect Xgemm kernel with one work-item per 32x8 tile and
  * 8-wide vectors reaches ~50 GFLOP/s on the D-conv2 shape (128x3136x576)
  * against 11.7 by default, so CPU devices use it for every size
- * (XGEMM_MIN_INDIRECT_SIZE 0: the direct kernel is slower there).  This is
- * the fallback engine on CPUs; GANCL_CLBLAST_DEFAULTS=1 keeps CLBlast's own
- * choice. */
-static void tune_clblast_for_cpu(gc_backend *be, cl_device_id device)
+ * (XGEMM_MIN_INDIRECT_SIZE 0: the direct kernel is slower there).  The
+ * GPU sets only replace the Xgemm kernel's tiles.  CLBlast cannot go back
+ * to its database once overridden, so "db" after an override keeps the
+ * override (only `gancl tune` and tests switch sets in one process). */
+static void apply_xgemm(gc_backend *be, int i)
 {
-    static const char *xgemm_names[] = {"GEMMK", "KREG",  "KWG",   "KWI", "MDIMA", "MDIMC",
-                                        "MWG",   "NDIMB", "NDIMC", "NWG", "SA",    "SB",
-                                        "STRM",  "STRN",  "VWM",   "VWN"};
-    static const size_t xgemm_values[] = {0, 1, 16, 2, 1, 1, 32, 1, 1, 8, 0, 0, 0, 0, 8, 8};
-    static const char *routine_names[] = {"XGEMM_MIN_INDIRECT_SIZE"};
-    static const size_t routine_values[] = {0};
-    CLBlastStatusCode a = CLBlastOverrideParameters(device, "Xgemm", CLBlastPrecisionSingle, 16,
-                                                    xgemm_names, xgemm_values);
-    CLBlastStatusCode b = CLBlastOverrideParameters(device, "GemmRoutine", CLBlastPrecisionSingle,
-                                                    1, routine_names, routine_values);
-    if (a != CLBlastSuccess || b != CLBlastSuccess)
-        GC_WARN("%s: CLBlast parameter override failed (%s, %s); using CLBlast's defaults",
-                be->name, gc_cl_error_name(a), gc_cl_error_name(b));
-    else
-        GC_DEBUG("%s: CLBlast Xgemm tuned for a CPU device", be->name);
+    struct gc_cl_gemm_state *st = gc_cl_ctx_of(be)->gemm;
+    if (i == GC_CL_XGEMM_AUTO) i = gc_cl_forms_of(be)->xgemm_auto;
+    const char *keep = getenv("GANCL_CLBLAST_DEFAULTS");
+    if (keep && !strcmp(keep, "1")) i = GC_CL_XGEMM_DB;
+    if (!st || st->xgemm == i || i == GC_CL_XGEMM_DB) return;
+    cl_device_id device = gc_cl_ctx_of(be)->device;
+    const char *names[GC_CL_XGEMM_PARAMS];
+    for (int j = 0; j < GC_CL_XGEMM_PARAMS; j++)
+        names[j] = gc_cl_xgemm_names[j];
+    CLBlastStatusCode a =
+        CLBlastOverrideParameters(device, "Xgemm", CLBlastPrecisionSingle, GC_CL_XGEMM_PARAMS,
+                                  names, gc_cl_xgemm_sets[i].values);
+    CLBlastStatusCode b = CLBlastSuccess;
+    if (i == GC_CL_XGEMM_CPU) {
+        static const char *routine_names[] = {"XGEMM_MIN_INDIRECT_SIZE"};
+        static const size_t routine_values[] = {0};
+        b = CLBlastOverrideParameters(device, "GemmRoutine", CLBlastPrecisionSingle, 1,
+                                      routine_names, routine_values);
+    }
+    if (a != CLBlastSuccess || b != CLBlastSuccess) {
+        GC_WARN("%s: CLBlast parameter override '%s' failed (%s, %s); using CLBlast's defaults",
+                be->name, gc_cl_xgemm_sets[i].name, gc_cl_error_name(a), gc_cl_error_name(b));
+        return;
+    }
+    st->xgemm = i;
+    GC_DEBUG("%s: CLBlast Xgemm parameters '%s'", be->name, gc_cl_xgemm_sets[i].name);
 }
 
 void gc_cl_gemm_init(gc_backend *be)
 {
     gc_cl_ctx *cl = gc_cl_ctx_of(be);
-    const char *keep = getenv("GANCL_CLBLAST_DEFAULTS");
-    if (be->device.type == GC_DEVICE_CPU && !(keep && !strcmp(keep, "1")))
-        tune_clblast_for_cpu(be, cl->device);
-
-    /* Without state (out of host memory) every GEMM goes to CLBlast. */
+    /* Without state (out of host memory) the GEMM has no scratch; views
+     * that need one then fail with a message. */
     cl->gemm = calloc(1, sizeof *cl->gemm);
     if (!cl->gemm) return;
-    gc_cl_gemm_config cfg = gc_cl_tune_default(be);
-    const char *from = "default";
-    if (gc_cl_tune_load(be, &cfg)) from = "tuning file";
-    const char *env = getenv("GANCL_GEMM");
-    if (env && *env) {
-        gc_cl_gemm_config e = cfg;
-        if (gc_cl_gemm_config_parse(env, &e) == GC_OK) {
-            cfg = e;
-            from = "GANCL_GEMM";
-        } else {
-            GC_WARN("ignoring GANCL_GEMM: %s", gc_last_error());
-        }
-    }
-    cl->gemm->cfg = cfg;
-    char text[96];
-    gc_cl_gemm_config_format(&cfg, text, sizeof text);
-    GC_DEBUG("%s: GEMM %s (%s)", be->name, text, from);
+    cl->gemm->xgemm = GC_CL_XGEMM_DB;
+    apply_xgemm(be, cl->forms->gemm.xgemm);
 }
 
 void gc_cl_gemm_free(gc_backend *be)
@@ -111,19 +113,18 @@ void gc_cl_gemm_free(gc_backend *be)
 
 gc_cl_gemm_config gc_cl_gemm_get_config(const gc_backend *be)
 {
-    const gc_cl_ctx *cl = gc_cl_ctx_of(be);
-    if (cl->gemm) return cl->gemm->cfg;
-    gc_cl_gemm_config clblast = {.engine = GC_CL_GEMM_CLBLAST};
-    return clblast;
+    return gc_cl_forms_of(be)->gemm;
 }
 
 void gc_cl_gemm_set_config(gc_backend *be, const gc_cl_gemm_config *cfg)
 {
-    gc_cl_ctx *cl = gc_cl_ctx_of(be);
+    gc_cl_forms *f = gc_cl_ctx_of(be)->forms;
     GC_ASSERT(cfg->tile >= 0 && cfg->tile < gc_cl_tile_count);
     GC_ASSERT(cfg->narrow >= 0 && cfg->narrow < gc_cl_tile_count);
     GC_ASSERT(cfg->kc >= 0);
-    if (cl->gemm) cl->gemm->cfg = *cfg;
+    GC_ASSERT(cfg->xgemm >= 0 && cfg->xgemm < gc_cl_xgemm_set_count);
+    f->gemm = *cfg;
+    apply_xgemm(be, cfg->xgemm);
 }
 
 /* The largest float offset an operand's kernel arguments address must be
@@ -193,7 +194,11 @@ static gc_status own_gemm_rows(gc_backend *be, const gc_cl_gemm_config *cfg, int
                                const gc_tensor *bias)
 {
     const gc_cl_tile *t = &gc_cl_tiles[cfg->tile], *nt = &gc_cl_tiles[cfg->narrow];
-    if (n < (int64_t)t->nv * 16 && nt->nv < t->nv) t = nt;
+    /* The narrow tile where C is narrower than the wide one, or where it
+     * fills whole narrow tiles and the wide one would leave a ragged last
+     * column of tiles (its B vectors built from scalar loads). */
+    int64_t nr = (int64_t)t->nv * 16, nnr = (int64_t)nt->nv * 16;
+    if (nt->nv < t->nv && (n < nr || (n % nr && n % nnr == 0))) t = nt;
     /* Chunks pay off when many tiles share each chunk in L2; a handful of
      * tiles (a 1-channel convolution's weight gradient) would only pay
      * the launches (measured 1.8x slower). */
@@ -210,9 +215,7 @@ static gc_status own_gemm_rows(gc_backend *be, const gc_cl_gemm_config *cfg, int
     return GC_OK;
 }
 
-/* A scratch buffer of at least nbytes, private to the GEMM (the callers'
- * operands may live in the backend's workspace). */
-static gc_status scratch(gc_backend *be, size_t nbytes, cl_mem *out)
+gc_status gc_cl_gemm_scratch(gc_backend *be, size_t nbytes, cl_mem *out)
 {
     struct gc_cl_gemm_state *st = gc_cl_ctx_of(be)->gemm;
     if (!st) return gc_error(GC_ERR_NOMEM, "out of host memory for the GEMM's state");
@@ -240,7 +243,18 @@ static gc_status own_gemm(gc_backend *be, int64_t m, int64_t n, int64_t k, float
                           const gc_cl_mat *a, const gc_cl_mat *b, const gc_cl_mat *c,
                           const gc_tensor *bias)
 {
-    const gc_cl_gemm_config *cfg = &gc_cl_ctx_of(be)->gemm->cfg;
+    const gc_cl_gemm_config *cfg = &gc_cl_forms_of(be)->gemm;
+    /* C^T = B^T A^T where C's width leaves a ragged column of wide tiles
+     * and its height does not, A^T's rows are contiguous and C is plain:
+     * a weight gradient dW'[OC][K] with K = 16 * 3 (64 x 48 x 65536 in a
+     * 64 x 64 x 3 D) then runs on whole tiles, C going out through its
+     * column-store path. */
+    int64_t nr = (int64_t)gc_cl_tiles[cfg->tile].nv * 16;
+    if (b->cs == 1 && n % nr && m % nr == 0 && plain(a) && a->rs == 1 && plain(c) && !bias) {
+        gc_cl_mat bt = gc_cl_mat_t(b->m, b->off, b->rs), ct = *c;
+        ct.rs = c->cs, ct.cs = c->rs;
+        return own_gemm_rows(be, cfg, n, m, k, alpha, beta, &bt, a->m, a->off, a->cs, &ct, NULL);
+    }
     if (b->cs == 1)
         return own_gemm_rows(be, cfg, m, n, k, alpha, beta, a, b->m, b->off, b->rs, c, bias);
     int64_t kk = k ? k : 1;
@@ -250,7 +264,7 @@ static gc_status own_gemm(gc_backend *be, int64_t m, int64_t n, int64_t k, float
     if (slab < 1) slab = 1;
     cl_mem bt = NULL;
     GC_TRY(gc_cl_check_int(slab * kk, "gemm: B^T slab"));
-    GC_TRY(scratch(be, (size_t)(slab * kk) * sizeof(float), &bt));
+    GC_TRY(gc_cl_gemm_scratch(be, (size_t)(slab * kk) * sizeof(float), &bt));
     for (int64_t j0 = 0; j0 < n; j0 += slab) {
         int64_t ns = n - j0 < slab ? n - j0 : slab;
         if (k)
@@ -346,7 +360,8 @@ static gc_status clblast_gemm(gc_backend *be, int64_t m, int64_t n, int64_t k, f
     cl_mem s = NULL;
     if (a_floats + b_floats + c_floats) {
         GC_TRY(gc_cl_check_int(a_floats + b_floats + c_floats, "gemm: scratch"));
-        GC_TRY(scratch(be, (size_t)(a_floats + b_floats + c_floats) * sizeof(float), &s));
+        GC_TRY(
+            gc_cl_gemm_scratch(be, (size_t)(a_floats + b_floats + c_floats) * sizeof(float), &s));
     }
     cl_mem am = a->m, bm = b->m, cm = c->m;
     int64_t a_off = a->off, b_off = b->off, c_off = c->off;
@@ -379,9 +394,10 @@ gc_status gc_cl_gemm_ex(gc_backend *be, int64_t m, int64_t n, int64_t k, float a
     GC_TRY(check_mat(a, m, k, "gemm: A extent"));
     GC_TRY(check_mat(b, k, n, "gemm: B extent"));
     GC_TRY(check_mat(c, m, n, "gemm: C extent"));
-    const struct gc_cl_gemm_state *st = gc_cl_ctx_of(be)->gemm;
-    if (st && st->cfg.engine == GC_CL_GEMM_OWN)
-        return own_gemm(be, m, n, k, alpha, beta, a, b, c, bias);
+    if (gc_cl_forms_of(be)->gemm.engine == GC_CL_GEMM_OWN) {
+        if (gc_cl_cpu_forms(be)) return own_gemm(be, m, n, k, alpha, beta, a, b, c, bias);
+        return gc_cl_tiled(be, GC_CL_TL_GEMM, m, n, k, alpha, beta, a, b, c, bias, 0, NULL);
+    }
     return clblast_gemm(be, m, n, k, alpha, beta, a, b, c, bias);
 }
 
@@ -412,11 +428,16 @@ gc_status gc_cl_transpose(gc_backend *be, cl_mem dst, int64_t dst_off, int64_t d
                            "transpose: destination extent"));
     GC_TRY(gc_cl_check_int(src_off + (batch - 1) * src_bs + (rows - 1) * src_ld + cols,
                            "transpose: source extent"));
-    gc_cl_call call = gc_cl_begin(be, "gemm_transpose");
+    /* CPU family: a 16 x 16 block per work-item in registers; GPU family:
+     * per work-group of 16 x 16 items through local memory (where the
+     * device runs work-groups that large). */
+    int cpu = gc_cl_cpu_forms(be) || gc_cl_forms_of(be)->max_wg < 256;
+    const char *kernel = cpu ? "gemm_transpose" : "tiled_transpose";
+    gc_cl_call call = gc_cl_begin(be, kernel);
     char label[64]; /* per shape in a profile */
     if (gc_cl_profile_active(be)) {
-        snprintf(label, sizeof label, "gemm_transpose %lldx%lldx%lld", (long long)rows,
-                 (long long)cols, (long long)batch);
+        snprintf(label, sizeof label, "%s %lldx%lldx%lld", kernel, (long long)rows, (long long)cols,
+                 (long long)batch);
         call.name = label;
     }
     gc_cl_arg_mem(&call, dst, (int)dst_off);
@@ -430,7 +451,9 @@ gc_status gc_cl_transpose(gc_backend *be, cl_mem dst, int64_t dst_off, int64_t d
     gc_cl_arg_int(&call, accumulate);
     gc_cl_arg_int(&call, (int)rows);
     gc_cl_arg_int(&call, (int)cols);
-    size_t global[3] = {(size_t)((cols + 15) / 16), (size_t)((rows + 15) / 16), (size_t)batch};
-    size_t local[3] = {1, 1, 1};
+    size_t blocks[2] = {(size_t)((cols + 15) / 16), (size_t)((rows + 15) / 16)};
+    size_t global[3] = {cpu ? blocks[0] : 16 * blocks[0], cpu ? blocks[1] : 16 * blocks[1],
+                        (size_t)batch};
+    size_t local[3] = {cpu ? 1 : 16, cpu ? 1 : 16, 1};
     return gc_cl_run(&call, 3, global, local);
 }

@@ -32,6 +32,15 @@ typedef struct gc_cl_kernel_entry {
     size_t max_wg; /* CL_KERNEL_WORK_GROUP_SIZE */
 } gc_cl_kernel_entry;
 
+/* Host copies of small uploads in flight (cl_backend.c): a write returns
+ * once its data is copied here, without waiting for the queue. */
+#define GC_CL_STAGING_SLOTS 8
+typedef struct gc_cl_staging {
+    void *host;
+    size_t cap;
+    cl_event done; /* the write reading `host`, or NULL */
+} gc_cl_staging;
+
 typedef struct gc_cl_ctx {
     cl_platform_id platform;
     cl_device_id device;
@@ -46,7 +55,10 @@ typedef struct gc_cl_ctx {
     cl_mem workspace;  /* scratch for im2col and friends, grown on demand */
     size_t workspace_bytes;
     int cache_hit;                 /* 1 when the program came from the binary cache */
-    struct gc_cl_gemm_state *gemm; /* cl_gemm.c: the GEMM engine chosen (cl_tune.h) */
+    struct gc_cl_gemm_state *gemm; /* cl_gemm.c: the GEMM's scratch and CLBlast state */
+    struct gc_cl_forms *forms;     /* cl_forms.c: the device profile (kernel forms, GEMM) */
+    gc_cl_staging staging[GC_CL_STAGING_SLOTS];
+    int staging_next;
 } gc_cl_ctx;
 
 static inline gc_cl_ctx *gc_cl_ctx_of(const gc_backend *be)
@@ -144,7 +156,8 @@ size_t gc_cl_workspace_limit(const gc_backend *be);
 /* GEMM on raw buffers (offsets in floats), for launchers that multiply
  * workspaces; gc_cl_gemm is this on tensors.  The one place CLBlast (or a
  * tuned kernel of gancl's own) is called. */
-/* Per-device GEMM tuning, applied once when the backend opens. */
+/* Applies the profile's CLBlast parameters and makes the GEMM's state;
+ * called once the profile exists (gc_cl_forms_init). */
 void gc_cl_gemm_init(gc_backend *be);
 gc_status gc_cl_gemm_mem(gc_backend *be, const gc_gemm_args *g, cl_mem a, size_t a_off, cl_mem b,
                          size_t b_off, cl_mem c, size_t c_off);

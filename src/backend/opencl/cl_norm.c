@@ -1,6 +1,8 @@
 /* src/backend/opencl/cl_norm.c - batchnorm launchers (cl/norm.cl).  The
- * training passes run one work-group per channel (one work-item per
- * channel on CPU devices); evaluation is elementwise. */
+ * training passes run one work-group per channel in the GPU family (a
+ * work-group reduction) and one work-item per channel in the CPU family;
+ * evaluation is elementwise. */
+#include "backend/opencl/cl_forms.h"
 #include "backend/opencl/cl_internal.h"
 #include "backend/opencl/cl_ops.h"
 #include "util/error.h"
@@ -17,11 +19,11 @@ static gc_status bn_dims(const gc_tensor *x, int *n, int *c, int *hw)
 }
 
 /* One work-group per channel, as large as the channel has elements to
- * spread over (up to what the device allows); on CPU devices the _seq
+ * spread over (up to what the device allows); in the CPU family the _seq
  * kernel, one work-item per channel. */
 static gc_status run_per_channel(gc_cl_call *c, int channels, int per_channel)
 {
-    if (c->be->device.type == GC_DEVICE_CPU) {
+    if (gc_cl_cpu_forms(c->be)) {
         size_t global = (size_t)channels, local = 1;
         return gc_cl_run(c, 1, &global, &local);
     }
@@ -40,8 +42,8 @@ gc_status gc_cl_batchnorm_forward_train(gc_t y, gc_t save_mean, gc_t save_invstd
 {
     int n, ch, hw;
     GC_TRY(bn_dims(x, &n, &ch, &hw));
-    gc_cl_call c = gc_cl_begin(y->be, y->be->device.type == GC_DEVICE_CPU ? "bn_forward_train_seq"
-                                                                          : "bn_forward_train");
+    gc_cl_call c =
+        gc_cl_begin(y->be, gc_cl_cpu_forms(y->be) ? "bn_forward_train_seq" : "bn_forward_train");
     gc_cl_arg_tensor(&c, y);
     gc_cl_arg_tensor(&c, save_mean);
     gc_cl_arg_tensor(&c, save_invstd);
@@ -83,8 +85,7 @@ gc_status gc_cl_batchnorm_backward(gc_t dx, gc_t dgamma, gc_t dbeta, gc_t dy, gc
 {
     int n, ch, hw;
     GC_TRY(bn_dims(x, &n, &ch, &hw));
-    gc_cl_call c = gc_cl_begin(dx->be, dx->be->device.type == GC_DEVICE_CPU ? "bn_backward_seq"
-                                                                            : "bn_backward");
+    gc_cl_call c = gc_cl_begin(dx->be, gc_cl_cpu_forms(dx->be) ? "bn_backward_seq" : "bn_backward");
     gc_cl_arg_tensor(&c, dx);
     gc_cl_arg_tensor(&c, dgamma);
     gc_cl_arg_tensor(&c, dbeta);

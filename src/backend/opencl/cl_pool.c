@@ -1,7 +1,9 @@
 /* src/backend/opencl/cl_pool.c - pooling launchers (cl/pool.cl).  Max
  * pooling's backward first recomputes each window's argmax from x into
  * the workspace, then gathers dy into dx through it.  Channels-last
- * pooling (inference only) is one kernel for max and average. */
+ * pooling (inference only) is one kernel for max and average in each
+ * family. */
+#include "backend/opencl/cl_forms.h"
 #include "backend/opencl/cl_internal.h"
 #include "backend/opencl/cl_ops.h"
 #include "util/error.h"
@@ -115,7 +117,10 @@ gc_status gc_cl_global_avg_pool_backward(gc_t dx, gc_t dy)
 gc_status gc_cl_pool2d_nhwc_forward(gc_t y, int64_t c0, gc_t x, const gc_pool_params *p, int max)
 {
     GC_TRY(check_sizes(x, y));
-    gc_cl_call c = gc_cl_begin(y->be, "pool_nhwc_forward");
+    /* CPU family: a work-item per output pixel over 16-wide channel
+     * vectors; GPU family: a work-item per output element. */
+    int cpu = gc_cl_cpu_forms(y->be);
+    gc_cl_call c = gc_cl_begin(y->be, cpu ? "pool_nhwc_forward" : "pool_nhwc_forward_el");
     gc_cl_arg_mem(&c, gc_cl_mem(y), (int)((int64_t)y->off + c0));
     gc_cl_arg_tensor(&c, x);
     gc_cl_arg_int(&c, (int)x->shape[3]);
@@ -132,6 +137,11 @@ gc_status gc_cl_pool2d_nhwc_forward(gc_t y, int64_t c0, gc_t x, const gc_pool_pa
     gc_cl_arg_int(&c, p->stride_w);
     gc_cl_arg_int(&c, p->pad_h);
     gc_cl_arg_int(&c, p->pad_w);
+    if (!cpu) {
+        int64_t total = y->shape[0] * y->shape[1] * y->shape[2] * x->shape[3];
+        gc_cl_arg_int(&c, (int)total);
+        return gc_cl_run_1d(&c, (size_t)total);
+    }
     size_t global[3] = {(size_t)y->shape[2], (size_t)y->shape[1], (size_t)y->shape[0]};
     size_t local[3] = {1, 1, 1};
     return gc_cl_run(&c, 3, global, local);

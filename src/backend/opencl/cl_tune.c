@@ -17,6 +17,8 @@
 #include <time.h>
 
 #include "backend/opencl/cl_tune.h"
+
+#include "backend/opencl/cl_forms.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -28,6 +30,32 @@ const gc_cl_tile gc_cl_tiles[] = {
     {"gemm_12x1", 12, 1},
 };
 const int gc_cl_tile_count = (int)(sizeof gc_cl_tiles / sizeof gc_cl_tiles[0]);
+
+/* CLBlast's Xgemm parameters, in the order CLBlast 1.5 lists them. */
+const char *const gc_cl_xgemm_names[GC_CL_XGEMM_PARAMS] = {
+    "GEMMK", "KREG", "KWG", "KWI", "MDIMA", "MDIMC", "MWG", "NDIMB",
+    "NDIMC", "NWG",  "SA",  "SB",  "STRM",  "STRN",  "VWM", "VWN"};
+
+/* The candidates.  "cpu" was measured on PoCL 3.1 (cl_gemm.c).  The GPU
+ * sets are CLBlast's own best-found parameters for the named devices, from
+ * its database (src/database/kernels/xgemm/xgemm_32.hpp, CLBlast master,
+ * 2025): a GPU missing from the database (the H100 and H200, say) gets
+ * CLBlast's vendor default, which for NVIDIA is a 16 x 32 tile (MWG 16,
+ * NWG 32), and `gancl tune` tries these larger tiles instead. */
+const gc_cl_xgemm_set gc_cl_xgemm_sets[] = {
+    {"auto", {0}},
+    {"db", {0}},
+    {"cpu", {0, 1, 16, 2, 1, 1, 32, 1, 1, 8, 0, 0, 0, 0, 8, 8}},
+    {"a100", {0, 1, 32, 2, 8, 8, 32, 16, 16, 64, 1, 1, 0, 0, 4, 4}},       /* A100-PCIE-40GB */
+    {"rtx4090", {0, 1, 32, 2, 32, 32, 128, 8, 8, 64, 0, 1, 1, 1, 4, 4}},   /* RTX 4090 */
+    {"rtx3080", {0, 1, 32, 2, 8, 8, 64, 32, 16, 128, 1, 1, 1, 1, 2, 2}},   /* RTX 3080, 3070 */
+    {"rtx3090", {0, 1, 32, 2, 16, 16, 64, 8, 8, 64, 1, 1, 0, 0, 4, 4}},    /* RTX 3090, A6000 */
+    {"v100", {0, 1, 32, 2, 16, 16, 64, 8, 8, 32, 1, 1, 0, 0, 4, 4}},       /* V100, GV100 */
+    {"titanrtx", {0, 1, 32, 2, 8, 32, 128, 16, 8, 128, 1, 1, 1, 1, 2, 2}}, /* TITAN RTX */
+    {"rtx4070", {1, 8, 1, 1, 8, 8, 64, 8, 8, 64, 0, 0, 0, 0, 4, 8}},       /* GEMMK 1: RTX 4070 */
+    {"vega", {0, 1, 32, 2, 16, 16, 64, 16, 16, 64, 1, 1, 0, 0, 2, 4}},     /* Radeon RX Vega */
+};
+const int gc_cl_xgemm_set_count = (int)(sizeof gc_cl_xgemm_sets / sizeof gc_cl_xgemm_sets[0]);
 
 #define TUNE_MAX_BYTES 65536
 
@@ -46,13 +74,12 @@ gc_cl_gemm_config gc_cl_tune_default(const gc_backend *be)
      * weight gradient's operands in L2 (`gancl tune` picked 512 in both of
      * its runs here, 256 and 1024 within 15%).  A CPU whose driver prefers
      * 8-wide floats (AVX2, 16 ymm registers) gets the 6 x 16 tile, BLIS's
-     * shape for that register file. */
-    gc_cl_gemm_config cfg = {.engine = GC_CL_GEMM_CLBLAST,
+     * shape for that register file.  The GPU family picks its tile per
+     * call (wg=0); both families use gancl's own kernels. */
+    gc_cl_gemm_config cfg = {.engine = GC_CL_GEMM_OWN,
                              .tile = tile_index(12, 2),
                              .narrow = tile_index(12, 1),
                              .kc = 512};
-    if (be->device.type != GC_DEVICE_CPU) return cfg;
-    cfg.engine = GC_CL_GEMM_OWN;
     cl_uint width = 0;
     clGetDeviceInfo(gc_cl_ctx_of(be)->device, CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT, sizeof width,
                     &width, NULL);
@@ -62,12 +89,20 @@ gc_cl_gemm_config gc_cl_tune_default(const gc_backend *be)
 
 void gc_cl_gemm_config_format(const gc_cl_gemm_config *cfg, char *buf, size_t n)
 {
+    size_t used;
     if (cfg->engine == GC_CL_GEMM_CLBLAST) {
-        snprintf(buf, n, "clblast");
-        return;
+        used = (size_t)snprintf(buf, n, "clblast");
+    } else {
+        const gc_cl_tile *t = &gc_cl_tiles[cfg->tile], *nt = &gc_cl_tiles[cfg->narrow];
+        used = (size_t)snprintf(buf, n, "own tile=%dx%d narrow=%dx%d kc=%d", t->mr, t->nv, nt->mr,
+                                nt->nv, cfg->kc);
     }
-    const gc_cl_tile *t = &gc_cl_tiles[cfg->tile], *nt = &gc_cl_tiles[cfg->narrow];
-    snprintf(buf, n, "own tile=%dx%d narrow=%dx%d kc=%d", t->mr, t->nv, nt->mr, nt->nv, cfg->kc);
+    if (cfg->wg && used < n) used += (size_t)snprintf(buf + used, n - used, " wg=%d", cfg->wg);
+    if (cfg->xgemm && used < n)
+        used +=
+            (size_t)snprintf(buf + used, n - used, " xgemm=%s", gc_cl_xgemm_sets[cfg->xgemm].name);
+    if (cfg->kernels && used < n)
+        snprintf(buf + used, n - used, " kernels=%s", cfg->kernels == 2 ? "gpu" : "cpu");
 }
 
 static gc_status parse_tile(const char *v, int *out)
@@ -84,6 +119,20 @@ static gc_status parse_tile(const char *v, int *out)
         return gc_error(GC_ERR_FORMAT, "unknown GEMM tile '%s' (one of %s)", v, list);
     }
     return GC_OK;
+}
+
+static gc_status parse_xgemm(const char *v, int *out)
+{
+    char list[256] = "";
+    for (int i = 0; i < gc_cl_xgemm_set_count; i++) {
+        if (!strcmp(v, gc_cl_xgemm_sets[i].name)) {
+            *out = i;
+            return GC_OK;
+        }
+        size_t len = strlen(list);
+        snprintf(list + len, sizeof list - len, "%s%s", i ? ", " : "", gc_cl_xgemm_sets[i].name);
+    }
+    return gc_error(GC_ERR_FORMAT, "GEMM spec: unknown xgemm=%s (one of %s)", v, list);
 }
 
 gc_status gc_cl_gemm_config_parse(const char *text, gc_cl_gemm_config *out)
@@ -129,8 +178,28 @@ gc_status gc_cl_gemm_config_parse(const char *text, gc_cl_gemm_config *out)
             if (!*v || *end || kc < 0 || kc > 1 << 20)
                 return gc_error(GC_ERR_FORMAT, "GEMM spec: kc=%s is not a count in [0, 2^20]", v);
             cfg.kc = (int)kc;
+        } else if (!strcmp(tok, "wg")) {
+            if (!strcmp(v, "auto") || !strcmp(v, "0"))
+                cfg.wg = 0;
+            else if (!strcmp(v, "32") || !strcmp(v, "64") || !strcmp(v, "128"))
+                cfg.wg = atoi(v);
+            else
+                return gc_error(GC_ERR_FORMAT, "GEMM spec: wg=%s (32, 64, 128 or auto)", v);
+        } else if (!strcmp(tok, "xgemm")) {
+            GC_TRY(parse_xgemm(v, &cfg.xgemm));
+        } else if (!strcmp(tok, "kernels")) {
+            if (!strcmp(v, "cpu"))
+                cfg.kernels = 1;
+            else if (!strcmp(v, "gpu"))
+                cfg.kernels = 2;
+            else if (!strcmp(v, "auto"))
+                cfg.kernels = 0;
+            else
+                return gc_error(GC_ERR_FORMAT, "GEMM spec: kernels=%s (cpu, gpu or auto)", v);
         } else {
-            return gc_error(GC_ERR_FORMAT, "GEMM spec: unknown key '%s' (tile, narrow, kc)", tok);
+            return gc_error(GC_ERR_FORMAT,
+                            "GEMM spec: unknown key '%s' (tile, narrow, kc, wg, xgemm, kernels)",
+                            tok);
         }
     }
     *out = cfg;
@@ -365,12 +434,96 @@ static int64_t max_elems(const tune_shape *shapes, int count, int which)
 
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
+/* The CPU family: the engine and wide tile, then the tile for narrow C,
+ * then the K chunk (own engine only). */
+static gc_status tune_cpu(tune_ctx *t, gc_cl_gemm_config base, gc_cl_gemm_config *out,
+                          char *summary, size_t summary_n)
+{
+    gc_cl_gemm_config cands[16];
+    int n = 0, won = 0;
+    gc_cl_gemm_config clblast = base;
+    clblast.engine = GC_CL_GEMM_CLBLAST;
+    cands[n++] = clblast;
+    for (int i = 0; i < gc_cl_tile_count; i++)
+        if (gc_cl_tiles[i].nv > 1 || gc_cl_tiles[i].mr <= 6) {
+            cands[n] = base;
+            cands[n].engine = GC_CL_GEMM_OWN;
+            cands[n++].tile = i;
+        }
+    shape_legend(t, "engine and tile", wide_shapes, COUNT(wide_shapes));
+    strncat(summary, "# engine and tile, total over the conv/dense shapes at batch 64:\n",
+            summary_n - strlen(summary) - 1);
+    GC_TRY(pick(t, cands, n, wide_shapes, COUNT(wide_shapes), &won, summary, summary_n));
+    gc_cl_gemm_config cfg = cands[won];
+    if (cfg.engine == GC_CL_GEMM_OWN) {
+        n = 0;
+        for (int i = 0; i < gc_cl_tile_count; i++)
+            if (gc_cl_tiles[i].nv <= gc_cl_tiles[cfg.tile].nv) {
+                cands[n] = cfg;
+                cands[n++].narrow = i;
+            }
+        shape_legend(t, "narrow tile", narrow_shapes, COUNT(narrow_shapes));
+        strncat(summary, "# narrow tile:\n", summary_n - strlen(summary) - 1);
+        GC_TRY(pick(t, cands, n, narrow_shapes, COUNT(narrow_shapes), &won, summary, summary_n));
+        cfg = cands[won];
+        static const int kcs[] = {0, 128, 256, 512, 1024};
+        n = 0;
+        for (int i = 0; i < COUNT(kcs); i++) {
+            cands[n] = cfg;
+            cands[n++].kc = kcs[i];
+        }
+        shape_legend(t, "K chunk", long_shapes, COUNT(long_shapes));
+        strncat(summary, "# K chunk:\n", summary_n - strlen(summary) - 1);
+        GC_TRY(pick(t, cands, n, long_shapes, COUNT(long_shapes), &won, summary, summary_n));
+        cfg = cands[won];
+    }
+    *out = cfg;
+    return GC_OK;
+}
+
+/* The GPU family: the tile of cl/tiled.cl (which the convolutions use
+ * too), then the GEMM engine: gancl's tiled kernel against CLBlast with
+ * its database and with each parameter set of gc_cl_xgemm_sets. */
+static gc_status tune_gpu(tune_ctx *t, gc_cl_gemm_config base, gc_cl_gemm_config *out,
+                          char *summary, size_t summary_n)
+{
+    const gc_cl_forms *f = gc_cl_forms_of(t->be);
+    gc_cl_gemm_config cands[32];
+    int n = 0, won = 0;
+    cands[n] = base;
+    cands[n].engine = GC_CL_GEMM_OWN;
+    cands[n++].wg = 0;
+    for (int i = 0; i < gc_cl_wg_tile_count; i++)
+        if (f->tile_ok[i]) {
+            cands[n] = cands[0];
+            cands[n++].wg = gc_cl_wg_tiles[i].ts;
+        }
+    shape_legend(t, "work-group tile (GEMMs and convolutions)", wide_shapes, COUNT(wide_shapes));
+    strncat(summary, "# work-group tile, total over the conv/dense shapes at batch 64:\n",
+            summary_n - strlen(summary) - 1);
+    GC_TRY(pick(t, cands, n, wide_shapes, COUNT(wide_shapes), &won, summary, summary_n));
+    gc_cl_gemm_config own = cands[won];
+    n = 0;
+    cands[n++] = own;
+    for (int i = GC_CL_XGEMM_DB; i < gc_cl_xgemm_set_count; i++) {
+        if (i == GC_CL_XGEMM_CPU) continue;
+        cands[n] = own;
+        cands[n].engine = GC_CL_GEMM_CLBLAST;
+        cands[n++].xgemm = i;
+    }
+    shape_legend(t, "engine", wide_shapes, COUNT(wide_shapes));
+    strncat(summary, "# engine (CLBlast with each parameter set):\n",
+            summary_n - strlen(summary) - 1);
+    GC_TRY(pick(t, cands, n, wide_shapes, COUNT(wide_shapes), &won, summary, summary_n));
+    *out = cands[won];
+    return GC_OK;
+}
+
 gc_status gc_cl_tune_run(gc_backend *be, int quick, gc_cl_tune_print print, void *user,
                          gc_cl_gemm_config *best, char *summary, size_t summary_n)
 {
     tune_ctx t = {.be = be, .trials = quick ? 3 : 7, .print = print, .user = user};
-    gc_cl_gemm_config start = gc_cl_gemm_get_config(be), base = gc_cl_tune_default(be);
-    if (base.engine == GC_CL_GEMM_CLBLAST && start.engine == GC_CL_GEMM_OWN) base = start;
+    gc_cl_gemm_config start = gc_cl_gemm_get_config(be), base = start;
     int64_t na = 0, nb = 0, nc = 0;
     const struct {
         const tune_shape *s;
@@ -394,42 +547,10 @@ gc_status gc_cl_tune_run(gc_backend *be, int quick, gc_cl_tune_print print, void
     if (s == GC_OK) s = gc_rng_uniform(&t.c, &rng, -0.5f, 0.5f);
 
     summary[0] = '\0';
-    gc_cl_gemm_config cands[16];
-    int n = 0, won = 0;
-    /* 1. engine and wide tile */
-    if (s == GC_OK) {
-        cands[n++] =
-            (gc_cl_gemm_config){.engine = GC_CL_GEMM_CLBLAST, base.tile, base.narrow, base.kc};
-        for (int i = 0; i < gc_cl_tile_count; i++)
-            if (gc_cl_tiles[i].nv > 1 || gc_cl_tiles[i].mr <= 6)
-                cands[n++] = (gc_cl_gemm_config){GC_CL_GEMM_OWN, i, base.narrow, base.kc};
-        shape_legend(&t, "engine and tile", wide_shapes, COUNT(wide_shapes));
-        strncat(summary, "# engine and tile, total over the conv/dense shapes at batch 64:\n",
-                summary_n - strlen(summary) - 1);
-        s = pick(&t, cands, n, wide_shapes, COUNT(wide_shapes), &won, summary, summary_n);
-    }
-    gc_cl_gemm_config cfg = s == GC_OK ? cands[won] : start;
-    /* 2. the tile for narrow C, 3. the K chunk (own engine only) */
-    if (s == GC_OK && cfg.engine == GC_CL_GEMM_OWN) {
-        n = 0;
-        for (int i = 0; i < gc_cl_tile_count; i++)
-            if (gc_cl_tiles[i].nv <= gc_cl_tiles[cfg.tile].nv)
-                cands[n++] = (gc_cl_gemm_config){GC_CL_GEMM_OWN, cfg.tile, i, cfg.kc};
-        shape_legend(&t, "narrow tile", narrow_shapes, COUNT(narrow_shapes));
-        strncat(summary, "# narrow tile:\n", summary_n - strlen(summary) - 1);
-        s = pick(&t, cands, n, narrow_shapes, COUNT(narrow_shapes), &won, summary, summary_n);
-        if (s == GC_OK) cfg = cands[won];
-    }
-    if (s == GC_OK && cfg.engine == GC_CL_GEMM_OWN) {
-        static const int kcs[] = {0, 128, 256, 512, 1024};
-        n = 0;
-        for (int i = 0; i < COUNT(kcs); i++)
-            cands[n++] = (gc_cl_gemm_config){GC_CL_GEMM_OWN, cfg.tile, cfg.narrow, kcs[i]};
-        shape_legend(&t, "K chunk", long_shapes, COUNT(long_shapes));
-        strncat(summary, "# K chunk:\n", summary_n - strlen(summary) - 1);
-        s = pick(&t, cands, n, long_shapes, COUNT(long_shapes), &won, summary, summary_n);
-        if (s == GC_OK) cfg = cands[won];
-    }
+    gc_cl_gemm_config cfg = start;
+    if (s == GC_OK)
+        s = gc_cl_cpu_forms(be) ? tune_cpu(&t, base, &cfg, summary, summary_n)
+                                : tune_gpu(&t, base, &cfg, summary, summary_n);
     gc_tensor_free(&t.a);
     gc_tensor_free(&t.b);
     gc_tensor_free(&t.c);

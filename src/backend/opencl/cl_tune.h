@@ -1,13 +1,16 @@
-/* src/backend/opencl/cl_tune.h - how the OpenCL backend multiplies matrices
- * on a device: CLBlast or one of gancl's own tile kernels (cl/gemm.cl), the
- * shipped default per kind of device, the per-device tuning file written by
- * `gancl tune`, and the batched transpose that cl_gemm.c and cl_conv.c share.
+/* src/backend/opencl/cl_tune.h - the tuned part of the device profile
+ * (cl_forms.h): how the OpenCL backend multiplies matrices on a device
+ * (CLBlast, or gancl's own kernels of the device's family: cl/gemm.cl on
+ * CPUs, cl/tiled.cl on GPUs), CLBlast's kernel parameters, and optionally
+ * the kernel family itself; the shipped default per family, the
+ * per-device tuning file written by `gancl tune`, and the batched
+ * transpose that cl_gemm.c and cl_conv.c share.
  *
- * The choice is made once when a backend opens (gc_cl_gemm_init):
+ * The choice is made once when a backend opens (gc_cl_forms_init):
  *
  *     $GANCL_GEMM (same grammar as the file, for experiments)
  *       else $XDG_CACHE_HOME/gancl/tune-<device hash>.txt (`gancl tune`)
- *       else the shipped default for the device (gc_cl_tune_default)
+ *       else the shipped default for the family (gc_cl_tune_default)
  *
  * A choice only selects kernels of the one program, so it never changes the
  * program's build options or its binary-cache key.
@@ -21,7 +24,7 @@
 
 typedef enum gc_cl_gemm_engine {
     GC_CL_GEMM_CLBLAST = 0,
-    GC_CL_GEMM_OWN = 1,
+    GC_CL_GEMM_OWN = 1, /* gancl's kernels of the family: cl/gemm.cl or cl/tiled.cl */
 } gc_cl_gemm_engine;
 
 /* A tile kernel of cl/gemm.cl: one work-item computes mr x (nv * 16) of C. */
@@ -32,21 +35,42 @@ typedef struct gc_cl_tile {
 extern const gc_cl_tile gc_cl_tiles[];
 extern const int gc_cl_tile_count;
 
+/* A set of parameters for CLBlast's Xgemm kernel (CLBlastOverrideParameters),
+ * in the order of gc_cl_xgemm_names.  Entry 0 ("auto") means the CPU set
+ * on CPU devices and CLBlast's own database elsewhere; entry 1 ("db") is
+ * the database; the others are overrides `gancl tune` tries. */
+#define GC_CL_XGEMM_PARAMS 16
+typedef struct gc_cl_xgemm_set {
+    const char *name;
+    size_t values[GC_CL_XGEMM_PARAMS];
+} gc_cl_xgemm_set;
+extern const char *const gc_cl_xgemm_names[GC_CL_XGEMM_PARAMS];
+extern const gc_cl_xgemm_set gc_cl_xgemm_sets[];
+extern const int gc_cl_xgemm_set_count;
+#define GC_CL_XGEMM_AUTO 0
+#define GC_CL_XGEMM_DB   1
+#define GC_CL_XGEMM_CPU  2
+
 typedef struct gc_cl_gemm_config {
     gc_cl_gemm_engine engine;
-    int tile;   /* index into gc_cl_tiles, used where C is at least its width */
-    int narrow; /* index into gc_cl_tiles, used where C is narrower than `tile` */
-    int kc;     /* K longer than 2*kc runs in chunks of kc (cache blocking); 0: never */
+    int tile;   /* CPU family: index into gc_cl_tiles, used where C is at least its width */
+    int narrow; /* CPU family: index into gc_cl_tiles, used where C is narrower than `tile` */
+    int kc;     /* CPU family: K longer than 2*kc runs in chunks of kc (cache blocking); 0: never */
+    int wg;     /* GPU family: the tile side of cl/tiled.cl (32, 64, 128); 0: chosen per call */
+    int xgemm;  /* index into gc_cl_xgemm_sets */
+    int kernels; /* 0: the device's family; else a gc_cl_family (cl_forms.h) */
 } gc_cl_gemm_config;
 
-/* The shipped default: gancl's tiles on CPU devices (measured on PoCL),
- * CLBlast with its tuned database on GPUs and everything else. */
+/* The shipped default: gancl's own kernels of the family (for the CPU
+ * family the tiles measured on PoCL), CLBlast's parameters chosen
+ * automatically. */
 gc_cl_gemm_config gc_cl_tune_default(const gc_backend *be);
 
-/* "own tile=12x2 narrow=12x1 kc=256" or "clblast".  The parser takes the
- * engine word and key=value tokens in any order, separated by white space,
- * ignores '#' comments to the end of a line, and starts from *out (so a
- * partial spec changes only what it names). */
+/* "own tile=12x2 narrow=12x1 kc=256" or "clblast xgemm=a100", with
+ * "wg=", "xgemm=" and "kernels=cpu|gpu" written only when not automatic.
+ * The parser takes the engine word and key=value tokens in any order,
+ * separated by white space, ignores '#' comments to the end of a line, and
+ * starts from *out (so a partial spec changes only what it names). */
 void gc_cl_gemm_config_format(const gc_cl_gemm_config *cfg, char *buf, size_t n);
 gc_status gc_cl_gemm_config_parse(const char *text, gc_cl_gemm_config *out);
 
@@ -58,11 +82,17 @@ int gc_cl_tune_load(const gc_backend *be, gc_cl_gemm_config *out);
 gc_status gc_cl_tune_save(const gc_backend *be, const gc_cl_gemm_config *cfg, const char *comment);
 
 /* The configuration in use on an OpenCL backend, and replacing it (for
- * `gancl tune` and for tests that prove every candidate). */
+ * `gancl tune` and for tests that prove every candidate).  Setting it
+ * applies its CLBlast parameters; its `kernels` field is not applied
+ * (gc_cl_forms_set_family changes the family). */
 gc_cl_gemm_config gc_cl_gemm_get_config(const gc_backend *be);
 void gc_cl_gemm_set_config(gc_backend *be, const gc_cl_gemm_config *cfg);
 /* Releases what gc_cl_gemm_init allocated (called by the backend's free). */
 void gc_cl_gemm_free(gc_backend *be);
+/* A scratch buffer of at least nbytes private to the GEMM and the tiled
+ * kernels' partial sums (the callers' operands may live in the backend's
+ * workspace); valid until the next call. */
+gc_status gc_cl_gemm_scratch(gc_backend *be, size_t nbytes, cl_mem *out);
 
 /* Measures the candidates on the GEMM shapes gancl's models run, returns
  * the fastest in *best and leaves it in use on be (nothing is saved).
