@@ -64,7 +64,7 @@ static gc_train_config tiny_config(gc_model_kind kind)
     c.model.g_width = 16;
     c.model.d_width = 8;
     c.batch = 32;
-    /* Above the default 2e-4 so that learning shows within 200 steps; the
+    /* Above the default 2e-4 so that learning shows within 300 steps; the
      * seed model (no batchnorm) is unstable at dcgan's 1e-3. */
     c.lr = kind == GC_MODEL_SEED ? 5e-4f : 1e-3f;
     c.seed = gt_seed();
@@ -84,8 +84,8 @@ static void image_stats(const float *x, int64_t n, float lo, float hi, double *m
 }
 
 /* Reads the data back through the IDX reader, trains, and checks what a
- * broken gradient would spoil: D tells real from fake within a few dozen
- * steps (D's gradients), and G's images move most of the way to the data's
+ * broken gradient would spoil: D tells real from fake within a few hundred
+ * steps (D's gradients), and G's images come most of the way to the data's
  * mean intensity and become nearly binary like the data (G's gradients,
  * which reach it through D's input gradient). */
 static void check_learning(gc_backend *be, gc_model_kind kind)
@@ -104,7 +104,8 @@ static void check_learning(gc_backend *be, gc_model_kind kind)
     double target = data_mean01(data.data), before, sat_before, after, sat_after;
     image_stats(img, n * H * W, lo, hi, &before, &sat_before);
 
-    /* Little happens in the first 40 steps; D's lead shows in 41-80. */
+    /* Little happens in the first 40 steps; D's lead shows in 41-80 in
+     * most seeds (printed) and is judged over 81-300. */
     gc_train_stats early, late;
     for (int i = 0; i < 40; i++)
         GT_OK(gc_trainer_step(&tr));
@@ -112,27 +113,40 @@ static void check_learning(gc_backend *be, gc_model_kind kind)
     for (int i = 0; i < 40; i++)
         GT_OK(gc_trainer_step(&tr));
     GT_OK(gc_trainer_read_stats(&tr, &early));
-    /* GANs oscillate: G's images are judged by their average over steps
-     * 160, 180 and 200. */
+    /* GANs oscillate, and the seed model (no batchnorm) swings between
+     * dark and bright for hundreds of steps, in phase with D, at a
+     * different pace per seed.  So G's images are sampled every 10 steps
+     * over steps 100-300: its mean intensity is judged by its closest
+     * approach to the data's (a generator with broken gradients never
+     * approaches it), saturation by its average over steps 200-300 (it
+     * rises later in a seed whose D starts slowly). */
+    double best = fabs(before - target);
     after = sat_after = 0;
-    for (int k = 0; k < 3; k++) {
-        for (int i = 0; i < (k ? 20 : 80); i++)
+    for (int k = 0; k < 21; k++) {
+        for (int i = 0; i < (k ? 10 : 20); i++)
             GT_OK(gc_trainer_step(&tr));
         double m, t;
         GT_OK(gc_trainer_sample_fixed(&tr, n, img));
         image_stats(img, n * H * W, lo, hi, &m, &t);
-        after += m / 3, sat_after += t / 3;
+        if (fabs(m - target) < best) best = fabs(m - target);
+        after += m / 21;
+        if (k >= 10) sat_after += t / 11;
     }
     GT_OK(gc_trainer_read_stats(&tr, &late));
-    printf("%s on %s: D(x) %.3f vs D(G(z)) %.3f in steps 41-80; G mean %.3f -> %.3f (data "
-           "%.3f), saturation %.3f -> %.3f; D loss %.3f, G loss %.3f in steps 81-200\n",
-           gc_model_name(kind), gc_backend_name(be), early.d_real, early.d_fake, before, after,
-           target, sat_before, sat_after, late.d_loss, late.g_loss);
+    printf("%s on %s: D(x) %.3f vs D(G(z)) %.3f in steps 41-80, %.3f vs %.3f in steps 81-300; "
+           "G mean %.3f -> %.3f on average over steps 100-300, closest %.3f to the data's %.3f; "
+           "saturation %.3f -> %.3f in steps 200-300; D loss %.3f, G loss %.3f in steps 81-300\n",
+           gc_model_name(kind), gc_backend_name(be), early.d_real, early.d_fake, late.d_real,
+           late.d_fake, before, after, best, target, sat_before, sat_after, late.d_loss,
+           late.g_loss);
     ck_assert_int_eq(early.steps, 40);
-    ck_assert_msg(early.d_real > early.d_fake + 0.03, "D does not separate real from fake");
-    ck_assert_msg(fabs(after - target) < 0.6 * fabs(before - target),
-                  "G's mean intensity %.3f did not move from %.3f towards the data's %.3f", after,
-                  before, target);
+    ck_assert_int_eq(late.steps, 220);
+    /* Measured over 90 seeds: D's lead in steps 81-300 is 0.44-0.69 (seed)
+     * and 0.54-0.79 (dcgan); in steps 41-80 a slow seed leads by 0.035. */
+    ck_assert_msg(late.d_real > late.d_fake + 0.2, "D does not separate real from fake");
+    ck_assert_msg(best < 0.6 * fabs(before - target),
+                  "G's mean intensity never came within %.3f of the data's %.3f (from %.3f)",
+                  0.6 * fabs(before - target), target, before);
     ck_assert_msg(sat_after > sat_before + 0.3, "G's images stay grey (saturation %.3f -> %.3f)",
                   sat_before, sat_after);
     ck_assert(isfinite(late.d_loss) && isfinite(late.g_loss));
