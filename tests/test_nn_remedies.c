@@ -369,13 +369,24 @@ static float fd(gc_seq *s, const gc_tensor *x, int n, const float *r, const gc_t
  * exactly u v^T.  So u is first iterated to convergence; a training forward
  * then leaves it where it is (up to rounding), the backward runs, and the
  * finite differences use evaluation forwards, which all start from that
- * same u in state. */
-static void check_fd(const gc_layer_desc *descs, int count, int n, const char *net)
+ * same u in state.
+ *
+ * A kink is not independent of the others: one pre-activation within ~1e-5
+ * of a leaky ReLU's kink (a few per cent of draws of this net's ~10^3
+ * units) puts a kink under every finite difference of every weight and
+ * bias upstream of it, which then agree one-sided with the backward on
+ * one side only.  Such a point is not a point to test a derivative at, so
+ * when more than a quarter of the differences straddle a kink the check
+ * starts again from fresh parameters and inputs (at most three draws: a
+ * wrong gradient shows as a mismatch, not as kinks, and is asserted every
+ * time).  Returns 0 for such a draw, having checked nothing. */
+static int check_fd_once(const gc_layer_desc *descs, int count, int n, const char *net,
+                         int attempt)
 {
     gc_backend *be = gt_cpu();
     gc_seq s;
     GT_OK(gc_seq_init(&s, be, descs, count, d_in, 8));
-    gc_rng rng = {gt_seed(), 0};
+    gc_rng rng = {gt_seed() + (uint64_t)attempt, 0};
     GT_OK(gc_seq_init_params(&s, GC_INIT_TORCH_DEFAULT, &rng));
     set_rand_labels(&s, n);
     converge_u(&s);
@@ -430,10 +441,16 @@ static void check_fd(const gc_layer_desc *descs, int count, int n, const char *n
     char what[96];
     snprintf(what, sizeof what, "%s, n %d: gradients vs finite differences", net, n);
     ck_assert_msg(tensors >= 6, "%s: only %d parameter tensors", what, tensors);
-    ck_assert_msg(skipped * 4 <= total, "%s: %d of %d finite differences straddle a kink", what,
-                  skipped, total);
+    int generic = skipped * 4 <= total;
+    if (!generic) {
+        printf("test_nn_remedies: %s: %d of %d finite differences straddle a kink; drawing "
+               "again\n",
+               what, skipped, total);
+        ck_assert_msg(attempt < 2, "%s: %d of %d finite differences straddle a kink in three draws",
+                      what, skipped, total);
+    }
     const char *names[GROUPS] = {"normalised weights", "biases and class tables", "input"};
-    for (int grp = 0; grp < GROUPS; grp++) {
+    for (int grp = 0; generic && grp < GROUPS; grp++) {
         int k = 0;
         for (int i = 0; i < m[grp]; i++)
             if (!isnan(numeric[grp][i]))
@@ -447,6 +464,13 @@ static void check_fd(const gc_layer_desc *descs, int count, int n, const char *n
     free(p), free(g), free(gx), free(xh), free(r);
     gt_free(&x), gt_free(&dout), gt_free(&dx);
     gc_seq_free(&s);
+    return generic;
+}
+
+static void check_fd(const gc_layer_desc *descs, int count, int n, const char *net)
+{
+    for (int attempt = 0; !check_fd_once(descs, count, n, net, attempt); attempt++)
+        ;
 }
 
 START_TEST(test_gradients)
