@@ -1,7 +1,7 @@
 /* tests/test_gemm_tuned.c - every GEMM configuration `gancl tune` can pick,
  * in both kernel families, proven against the CPU reference; the transpose
  * kernel the GEMM and the convolutions share; the tuning file's grammar
- * and round trip.
+ * and round trip; the tune on first use.
  *
  * For each tile kernel of cl/gemm.cl (the CPU family), as the wide and as
  * the narrow tile, and each K chunk the tuner tries, and for each tile size
@@ -409,6 +409,90 @@ START_TEST(tune_file)
 }
 END_TEST
 
+/* The tune on first use: with no tuning file it measures, saves the file
+ * and puts its choice in use; with a file it reads it and measures
+ * nothing; GANCL_AUTOTUNE=0 leaves the default.  The profile is set as a
+ * freshly opened device has it, the device's own family included (the
+ * shared backend may have been told otherwise, GANCL_KERNELS=gpu say, and
+ * the gpu family's tune of CLBlast's parameter sets takes minutes on a
+ * CPU), and restored after. */
+START_TEST(tune_on_first_use)
+{
+    gc_backend *be = cl_or_skip();
+    gc_cl_forms *f = gc_cl_ctx_of(be)->forms;
+    const char *gemm_from = f->gemm_from, *family_from = f->family_from;
+    gc_cl_gemm_config start = gc_cl_gemm_get_config(be);
+    gc_cl_family family = use_family(be, gc_cl_forms_device_family(be));
+    char dir[] = "/tmp/gancl-autotune-test-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    const char *old = getenv("XDG_CACHE_HOME");
+    char *saved = old ? strdup(old) : NULL;
+    setenv("XDG_CACHE_HOME", dir, 1);
+    const char *old_auto = getenv("GANCL_AUTOTUNE");
+    char *saved_auto = old_auto ? strdup(old_auto) : NULL;
+    char path[4096];
+    GT_OK(gc_cl_tune_path(be, path, sizeof path));
+
+    /* Switched off: nothing measured or written. */
+    setenv("GANCL_AUTOTUNE", "0", 1);
+    f->gemm_from = "default";
+    f->family_from = "device type";
+    gc_cl_tune_auto(be);
+    ck_assert_int_eq(access(path, F_OK), -1);
+    ck_assert_str_eq(f->gemm_from, "default");
+
+    /* No file: measured and saved, and what is in use is what was saved. */
+    unsetenv("GANCL_AUTOTUNE");
+    gc_cl_tune_auto(be);
+    ck_assert_str_eq(f->gemm_from, "tuned on first use");
+    gc_cl_gemm_config in_use = gc_cl_gemm_get_config(be), loaded = gc_cl_tune_default(be);
+    ck_assert_int_eq(gc_cl_tune_load(be, &loaded), 1);
+    ck_assert(!memcmp(&in_use, &loaded, sizeof loaded));
+    char lock[4200];
+    snprintf(lock, sizeof lock, "%s.lock", path);
+    ck_assert_int_eq(access(lock, F_OK), -1); /* released */
+
+    /* A file there: read, not measured again (a choice no measurement
+     * would make here: the 6x1 tile everywhere, chunks of 128). */
+    FILE *fp = fopen(path, "w");
+    ck_assert_ptr_nonnull(fp);
+    fputs("own tile=6x1 narrow=6x1 kc=128\n", fp);
+    fclose(fp);
+    f->gemm_from = "default";
+    gc_cl_tune_auto(be);
+    ck_assert_str_eq(f->gemm_from, "tuning file");
+    in_use = gc_cl_gemm_get_config(be);
+    ck_assert_str_eq(gc_cl_tiles[in_use.tile].kernel, "gemm_6x1");
+    ck_assert_str_eq(gc_cl_tiles[in_use.narrow].kernel, "gemm_6x1");
+    ck_assert_int_eq(in_use.kc, 128);
+
+    /* A profile chosen by GANCL_GEMM (or a tuning file) is never replaced. */
+    unlink(path);
+    f->gemm_from = "GANCL_GEMM";
+    gc_cl_tune_auto(be);
+    ck_assert_int_eq(access(path, F_OK), -1);
+
+    gc_cl_gemm_set_config(be, &start);
+    use_family(be, family);
+    f->gemm_from = gemm_from;
+    f->family_from = family_from;
+    if (saved_auto)
+        setenv("GANCL_AUTOTUNE", saved_auto, 1);
+    else
+        unsetenv("GANCL_AUTOTUNE");
+    free(saved_auto);
+    char sub[4200];
+    snprintf(sub, sizeof sub, "%s/gancl", dir);
+    rmdir(sub);
+    rmdir(dir);
+    if (saved)
+        setenv("XDG_CACHE_HOME", saved, 1);
+    else
+        unsetenv("XDG_CACHE_HOME");
+    free(saved);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("gemm_tuned");
@@ -422,6 +506,7 @@ int main(void)
     tcase_add_loop_test(tc, transpose, 0, 2);
     tcase_add_test(tc, config_grammar);
     tcase_add_test(tc, tune_file);
+    tcase_add_test(tc, tune_on_first_use);
     suite_add_tcase(s, tc);
     return gt_run_suite(s);
 }

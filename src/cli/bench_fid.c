@@ -160,7 +160,7 @@ int gc_cmd_bench_fid(gc_cli *cli, int argc, char **argv)
         char spec[16];
         if (all) snprintf(spec, sizeof spec, "%d", devs[i].index);
         gc_backend *be;
-        rc = gc_cli_open_backend(cli, all ? spec : device, &be);
+        rc = gc_cli_open_backend_tuned(cli, all ? spec : device, &be);
         if (rc) break;
         gc_status s = bench_one(be, &o);
         if (s != GC_OK) rc = gc_cli_fail(s);

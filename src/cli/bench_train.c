@@ -141,7 +141,7 @@ int gc_cmd_bench_train(gc_cli *cli, int argc, char **argv)
         images[i] = (uint8_t)((x = x * 1664525u + 1013904223u) >> 24);
 
     gc_backend *be;
-    int rc = gc_cli_open_backend(cli, device, &be);
+    int rc = gc_cli_open_backend_tuned(cli, device, &be);
     if (rc) {
         free(images);
         return rc;

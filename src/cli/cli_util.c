@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/opencl/cl_tune.h"
 #include "cli/commands.h"
 
 int gc_cli_exit_code(gc_status s)
@@ -43,6 +44,13 @@ int gc_cli_open_backend(gc_cli *cli, const char *spec, gc_backend **out)
 {
     gc_status s = gc_backend_init(spec ? spec : cli->device, out);
     return s == GC_OK ? 0 : gc_cli_fail(s);
+}
+
+int gc_cli_open_backend_tuned(gc_cli *cli, const char *spec, gc_backend **out)
+{
+    int rc = gc_cli_open_backend(cli, spec, out);
+    if (!rc && !gc_backend_is_reference(*out)) gc_cl_tune_auto(*out);
+    return rc;
 }
 
 int gc_cli_parse_int(const char *flag, const char *s, long long lo, long long hi, long long *out)

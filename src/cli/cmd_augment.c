@@ -456,7 +456,7 @@ int gc_cmd_augment_eval(gc_cli *cli, int argc, char **argv)
         rc = gc_cli_fail(s);
         goto done;
     }
-    if ((rc = gc_cli_open_backend(cli, a.device, &x->be))) goto done;
+    if ((rc = gc_cli_open_backend_tuned(cli, a.device, &x->be))) goto done;
     printf("augment-eval: %lld training images of %d classes (%s), %lld test images; subset "
            "%lld per class; %lld synthetic per class; %lld seed%s; device %s; results in %s\n",
            (long long)x->train.n, x->train.classes, data, (long long)x->test.n,

@@ -289,7 +289,7 @@ static int bench_ops(gc_cli *cli, int argc, char **argv)
                 snprintf(spec, sizeof spec, "%d", devs[i - 1].index);
         }
         gc_backend *be;
-        rc = gc_cli_open_backend(cli, all ? spec : device, &be);
+        rc = gc_cli_open_backend_tuned(cli, all ? spec : device, &be);
         if (rc) break;
         gc_status s = bench_device(be, &o);
         if (s != GC_OK) rc = gc_cli_fail(s);

@@ -250,7 +250,7 @@ static int run_train(gc_cli *cli, const gc_classify_args *a)
         rc = gc_cli_usage_error("classify train: %lld training images, fewer than one batch of "
                                 "%lld (--batch)",
                                 (long long)train->n, a->batch);
-    if (!rc) rc = gc_cli_open_backend(cli, a->device, &be);
+    if (!rc) rc = gc_cli_open_backend_tuned(cli, a->device, &be);
     gc_classifier_config cfg =
         gc_classifier_default_config(train->classes, train->c, train->h, train->w);
     if (!rc && (s = gc_classifier_config_check(&cfg)))
@@ -314,7 +314,7 @@ static int run_eval(gc_cli *cli, const gc_classify_args *a)
     gc_classifier net = {0};
     gc_status s;
     int rc = load_data(data, a->labels, &ds);
-    if (!rc) rc = gc_cli_open_backend(cli, a->device, &be);
+    if (!rc) rc = gc_cli_open_backend_tuned(cli, a->device, &be);
     if (!rc && (s = gc_classifier_load(&net, be, a->classifier, (int)a->batch)))
         rc = gc_cli_fail(s);
     if (!rc) rc = check_names(&ds, net.class_names, net.cfg.classes, data);

@@ -599,7 +599,7 @@ static int run(gc_cli *cli, int argc, char **argv, int stats_cmd)
     int npos = o.npos;
 
     gc_backend *be;
-    rc = gc_cli_open_backend(cli, o.device, &be);
+    rc = gc_cli_open_backend_tuned(cli, o.device, &be);
     if (rc) return rc;
     input ins[2];
     memset(ins, 0, sizeof ins);

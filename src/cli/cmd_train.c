@@ -698,7 +698,7 @@ int gc_cmd_train(gc_cli *cli, int argc, char **argv)
         rc = gc_cli_usage_error("%s: %s", c->data, gc_last_error());
         goto done;
     }
-    if ((rc = gc_cli_open_backend(cli, a.device, &be))) goto done;
+    if ((rc = gc_cli_open_backend_tuned(cli, a.device, &be))) goto done;
     char samples[PATH_MAX + 16];
     snprintf(samples, sizeof samples, "%s/samples", r->dir);
     if ((s = gc_fs_mkdirs(samples)) != GC_OK ||

@@ -1,8 +1,9 @@
 /* src/cli/cmd_tune.c - `gancl tune`: measures the GEMM engines and tile
  * sizes on an OpenCL device and stores the fastest in the device's tuning
  * file in the cache folder, which every later run on that device reads
- * (src/backend/opencl/cl_tune.c).  Without a tuning file a device runs the
- * shipped default for its kind.  Its flags are parsed here too.
+ * (src/backend/opencl/cl_tune.c).  Without a tuning file the first long
+ * command on a device measures one itself (gc_cl_tune_auto).  Its flags
+ * are parsed here too.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -48,8 +49,11 @@ int gc_tune_args_parse(int argc, char **argv, gc_tune_args *a)
                    "it picks the work-group tile that GEMMs and convolutions share, then\n"
                    "gancl's tiled GEMM or CLBlast with one of the parameter sets of CLBlast's\n"
                    "database for other GPUs.  --quick measures fewer repetitions,\n"
-                   "--dry-run saves nothing, --reset deletes the saved choice (back to the\n"
-                   "shipped default).  Takes a minute or so; run it on an idle machine.\n");
+                   "--dry-run saves nothing, --reset deletes the saved choice.  Takes a\n"
+                   "minute or so; run it on an idle machine.\n\n"
+                   "Without a saved choice, the first train, fid, classify, augment-eval or\n"
+                   "bench on a device runs the --quick measurement and saves it\n"
+                   "(GANCL_AUTOTUNE=0: use the shipped default instead).\n");
             return GC_CLI_DONE;
         default: return gc_cli_bad_option("tune", opts, c, argc, argv);
         }
@@ -95,7 +99,7 @@ int gc_cmd_tune(gc_cli *cli, int argc, char **argv)
         }
         cfg = gc_cl_tune_default(be);
         gc_cl_gemm_config_format(&cfg, spec, sizeof spec);
-        printf("deleted; the shipped default is: %s\n", spec);
+        printf("deleted; the shipped default is: %s (the next long run measures again)\n", spec);
         gc_backend_free(be);
         return 0;
     }

@@ -47,6 +47,9 @@ int gc_cmd_tune(gc_cli *cli, int argc, char **argv);
  * else the default.  On failure prints the error and returns the exit
  * code (non-zero). */
 int gc_cli_open_backend(gc_cli *cli, const char *spec, gc_backend **out);
+/* The same for commands that run long on the device: an OpenCL device
+ * without a GEMM tuning file is measured once first (gc_cl_tune_auto). */
+int gc_cli_open_backend_tuned(gc_cli *cli, const char *spec, gc_backend **out);
 
 /* Prints "gancl: <gc_last_error()>" and returns the exit code for s. */
 int gc_cli_fail(gc_status s);

@@ -8,7 +8,11 @@
  * the one with the least total time, in three steps: the engine and wide
  * tile, then the tile for narrow C (a few columns), then the K chunk.
  * Each figure is the median of several runs, so a busy machine skews it
- * less; the file records the figures next to the choice.
+ * less; the file records the figures next to the choice.  Commands that
+ * run long on a device (train, fid, classify, bench, ...) run the quick
+ * measurement once per device and driver when no file exists
+ * (gc_cl_tune_auto), so tiles measured on one CPU are not imposed on
+ * another.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -21,6 +25,7 @@
 #include "backend/opencl/cl_forms.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/lock.h"
 #include "util/log.h"
 
 /* The kernels of cl/gemm.cl, in the same order. */
@@ -268,8 +273,8 @@ gc_status gc_cl_tune_save(const gc_backend *be, const gc_cl_gemm_config *cfg, co
     if (!text) return gc_error(GC_ERR_NOMEM, "out of host memory");
     int len =
         snprintf(text, cap,
-                 "# gancl GEMM tuning, written by `gancl tune`; delete this file to go back\n"
-                 "# to the shipped default.\n"
+                 "# gancl GEMM tuning, written by `gancl tune` or on the device's first\n"
+                 "# use; delete this file to measure again on the next run.\n"
                  "# device: %s | %s | %s\n%s%s\n",
                  be->device.name, be->device.platform, be->device.driver_version, comment, spec);
     gc_status s = gc_fs_write_atomic(path, text, (size_t)len);
@@ -285,7 +290,8 @@ typedef struct tune_shape {
     int64_t m, n, k;
 } tune_shape;
 
-/* Batch 64: P = 64*7*7 or 64*14*14 output pixels; K = C*3*3. */
+/* Batch 64: P = 64*7*7 or 64*14*14 output pixels and K = C*3*3 (the 28x28
+ * models); P = 64*16*16 and K = 64*4*4 (DCGAN at 64x64, its second layer). */
 static const tune_shape wide_shapes[] = {
     {"conv forward       P x OC x K", 0, 0, 3136, 128, 576},
     {"conv data grad     P x K x OC", 0, 0, 3136, 576, 128},
@@ -294,6 +300,7 @@ static const tune_shape wide_shapes[] = {
     {"issue shape NT", 0, 1, 12544, 128, 576},
     {"issue shape TN", 1, 0, 12544, 128, 576},
     {"dense forward      N x out x in", 0, 1, 64, 6272, 100},
+    {"64x64 conv forward P x OC x K", 0, 0, 16384, 128, 1024},
 };
 static const tune_shape narrow_shapes[] = {
     {"to one channel     P x K x C", 0, 0, 12544, 9, 64},
@@ -304,6 +311,7 @@ static const tune_shape long_shapes[] = {
     {"conv weight grad  OC x K x P ", 1, 0, 128, 576, 3136},
     {"conv weight grad  OC x K x P ", 1, 0, 64, 576, 12544},
     {"one-channel grad  OC x K x P ", 1, 0, 64, 9, 12544},
+    {"64x64 weight grad OC x K x P ", 1, 0, 128, 1024, 16384},
 };
 
 static double now(void)
@@ -558,4 +566,69 @@ gc_status gc_cl_tune_run(gc_backend *be, int quick, gc_cl_tune_print print, void
     if (s != GC_OK) return s;
     *best = cfg;
     return GC_OK;
+}
+
+/* ---- on first use ---------------------------------------------------------------- */
+
+static void log_line(void *user, const char *line)
+{
+    (void)user;
+    GC_DEBUG("tune: %s", line);
+}
+
+void gc_cl_tune_auto(gc_backend *be)
+{
+    gc_cl_forms *f = gc_cl_ctx_of(be)->forms;
+    const char *env = getenv("GANCL_AUTOTUNE");
+    if ((env && !strcmp(env, "0")) || strcmp(f->gemm_from, "default") != 0 ||
+        strcmp(f->family_from, "device type") != 0)
+        return;
+    char path[4096], lock_path[4200];
+    if (gc_cl_tune_path(be, path, sizeof path) != GC_OK) {
+        GC_WARN("%s: not tuning the GEMM: %s", be->name, gc_last_error());
+        return;
+    }
+    snprintf(lock_path, sizeof lock_path, "%s.lock", path);
+    gc_lock lk = {.fd = -1};
+    /* Another gancl tuning the same device: wait for its file (a tune
+     * takes well under a few minutes), then read it. */
+    for (int waited = 0; gc_lock_acquire(lock_path, &lk, NULL) != GC_OK; waited++) {
+        if (waited == 0) GC_INFO("%s: another gancl is tuning the GEMM; waiting for it", be->name);
+        if (waited >= 600) {
+            GC_WARN("%s: gave up waiting for %s; using the shipped GEMM default", be->name,
+                    lock_path);
+            return;
+        }
+        struct timespec ts = {0, 500000000};
+        nanosleep(&ts, NULL);
+    }
+    if (gc_cl_tune_load(be, &f->gemm)) {
+        gc_cl_gemm_set_config(be, &f->gemm);
+        f->gemm_from = "tuning file";
+        gc_lock_release(&lk);
+        return;
+    }
+    GC_INFO("%s: measuring GEMM tiles for this device and driver, once (seconds; "
+            "GANCL_AUTOTUNE=0 skips it, `gancl tune` measures longer)",
+            be->name);
+    double t0 = now();
+    gc_cl_gemm_config cfg;
+    char summary[4096];
+    int used = snprintf(summary, sizeof summary,
+                        "# measured on first use (the quick measurement; `gancl tune` runs more)\n");
+    gc_status s = gc_cl_tune_run(be, 1, log_line, NULL, &cfg, summary + used, sizeof summary - used);
+    if (s != GC_OK) {
+        GC_WARN("%s: GEMM tuning failed (%s); using the shipped default", be->name,
+                gc_last_error());
+    } else {
+        char spec[96];
+        gc_cl_gemm_config_format(&cfg, spec, sizeof spec);
+        f->gemm_from = "tuned on first use";
+        if (gc_cl_tune_save(be, &cfg, summary) == GC_OK)
+            GC_INFO("%s: GEMM %s (%.1f s), saved to %s", be->name, spec, now() - t0, path);
+        else
+            GC_WARN("%s: GEMM %s, but not saved (%s): this run only", be->name, spec,
+                    gc_last_error());
+    }
+    gc_lock_release(&lk);
 }

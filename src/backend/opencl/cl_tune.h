@@ -103,6 +103,17 @@ typedef void (*gc_cl_tune_print)(void *user, const char *line);
 gc_status gc_cl_tune_run(gc_backend *be, int quick, gc_cl_tune_print print, void *user,
                          gc_cl_gemm_config *best, char *summary, size_t summary_n);
 
+/* Tunes be's device on first use: when the device runs its own family
+ * with the shipped default (no tuning file, no GANCL_GEMM, no
+ * GANCL_KERNELS) and GANCL_AUTOTUNE is not "0", runs the quick measurement
+ * of gc_cl_tune_run, saves it as the tuning file and leaves it in use, so
+ * each device and driver gets its own tiles and K chunk once and every
+ * later run reads them.  A second process arriving while one tunes waits
+ * for it (a lock beside the file) and reads its result.  Progress goes to
+ * the log at info level.  A failed measurement or save is a warning, and
+ * the default stays in use: tuning never stops the command. */
+void gc_cl_tune_auto(gc_backend *be);
+
 /* ---- GEMM on views -----------------------------------------------------------
  * An operand whose element (r, c) sits at
  *
