@@ -53,16 +53,16 @@ void gc_im2row_pixel(__global float *out, __global const float *img, int oy, int
 }
 
 /* col[(n*OH + oy)*OW + ox][(ky*KW + kx)*C + c] =
- *     xr[n][oy*SH - PH + ky][ox*SW - PW + kx][c], or 0 in the padding.
- * Global size (OW, OH, nb). */
-__kernel void conv_im2row(__global float *col, int col_off, __global const float *xr, int xr_off,
-                          int c, int h, int w, int oh, int ow, int kh, int kw, int sh, int sw,
-                          int ph, int pw)
+ *     xr[n][oy*SH - PH + ky][ox*SW - PW + kx][c], or 0 in the padding,
+ * with col's rows ldc >= C*KH*KW floats apart (the columns past K are
+ * neither written nor read).  Global size (OW, OH, nb). */
+__kernel void conv_im2row(__global float *col, int col_off, int ldc, __global const float *xr,
+                          int xr_off, int c, int h, int w, int oh, int ow, int kh, int kw, int sh,
+                          int sw, int ph, int pw)
 {
     const int ox = (int)get_global_id(0), oy = (int)get_global_id(1), n = (int)get_global_id(2);
     if (ox >= ow || oy >= oh) return;
-    const int k = c * kh * kw;
-    gc_im2row_pixel(col + col_off + ((n * oh + oy) * ow + ox) * k, xr + xr_off + n * h * w * c, oy,
+    gc_im2row_pixel(col + col_off + ((n * oh + oy) * ow + ox) * ldc, xr + xr_off + n * h * w * c, oy,
                     ox, c, h, w, kh, kw, sh, sw, ph, pw);
 }
 
@@ -71,16 +71,17 @@ __kernel void conv_im2row(__global float *col, int col_off, __global const float
  * divisible by SH, from output row oy = (y + PH - ky) / SH in [0, OH),
  * likewise along x.  The first such ky is (y + PH) % SH, and oy falls by
  * one per step of SH.  Taps are added in order (ky, then kx), so each
- * pixel's sum has a fixed order.  (Writing NCHW directly, a channel vector
- * scattered with stride H*W, measured slower than rows plus a transpose.)
+ * pixel's sum has a fixed order; col's rows are ldc apart.  (Writing NCHW
+ * directly, a channel vector scattered with stride H*W, measured slower
+ * than rows plus a transpose.)
  * Global size (W, H, nb). */
 __kernel void conv_row2im(__global float *imgr, int imgr_off, GC_CTENSOR(bias), int has_bias,
-                          __global const float *col, int col_off, int c, int h, int w, int oh,
-                          int ow, int kh, int kw, int sh, int sw, int ph, int pw)
+                          __global const float *col, int col_off, int ldc, int c, int h, int w,
+                          int oh, int ow, int kh, int kw, int sh, int sw, int ph, int pw)
 {
     const int xx = (int)get_global_id(0), y = (int)get_global_id(1), n = (int)get_global_id(2);
     if (xx >= w || y >= h) return;
-    const int k = c * kh * kw;
+    const int k = ldc;
     __global float *out = imgr + imgr_off + ((n * h + y) * w + xx) * c;
     __global const float *cn = col + col_off + n * oh * ow * k;
     const int ky0 = (y + ph) % sh, oy0 = (y + ph) / sh;

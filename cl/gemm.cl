@@ -61,15 +61,13 @@ inline __attribute__((always_inline)) void gemm_row_offsets(int *out, const int 
 }
 
 inline __attribute__((always_inline)) void
-gemm_tile(const int MR, const int NV, int m, int n, int k, float alpha, float beta,
-          __global const float *a, int a_off, int a_rs, int a_cs, int a_grp, int a_gs,
-          __global const float *b, int b_off, int ldb, __global float *c, int c_off, int c_rs,
-          int c_cs, int c_grp, int c_gs, __global const float *bias, int bias_off, int has_bias,
-          int rows_first)
+gemm_one_tile(const int MR, const int NV, const int r0, const int c0, int m, int n, int k,
+              float alpha, float beta, __global const float *a, int a_off, int a_rs, int a_cs,
+              int a_grp, int a_gs, __global const float *b, int b_off, int ldb, __global float *c,
+              int c_off, int c_rs, int c_cs, int c_grp, int c_gs, __global const float *bias,
+              int bias_off, int has_bias)
 {
     const int NR = NV * GEMM_VW;
-    const int t0 = (int)get_global_id(0), t1 = (int)get_global_id(1);
-    const int r0 = (rows_first ? t0 : t1) * MR, c0 = (rows_first ? t1 : t0) * NR;
     if (r0 >= m || c0 >= n) return;
 
     float16 acc[GEMM_MR_MAX][GEMM_NV_MAX];
@@ -182,14 +180,37 @@ gemm_tile(const int MR, const int NV, int m, int n, int k, float alpha, float be
     }
 }
 
+/* One work-item runs `per` tiles, consecutive along dimension 0 (rows of
+ * tiles when rows_first, else columns), so that consecutive tiles share an
+ * operand panel as before and a short K still gives each work-item enough
+ * work to hide the driver's cost per work-group (about a microsecond on
+ * PoCL, as long as a 12 x 32 tile takes at K = 256). */
+inline __attribute__((always_inline)) void
+gemm_tile(const int MR, const int NV, int m, int n, int k, float alpha, float beta,
+          __global const float *a, int a_off, int a_rs, int a_cs, int a_grp, int a_gs,
+          __global const float *b, int b_off, int ldb, __global float *c, int c_off, int c_rs,
+          int c_cs, int c_grp, int c_gs, __global const float *bias, int bias_off, int has_bias,
+          int rows_first, int per)
+{
+    const int NR = NV * GEMM_VW;
+    const int t1 = (int)get_global_id(1);
+    for (int j = 0; j < per; j++) {
+        const int t0 = (int)get_global_id(0) * per + j;
+        const int r0 = (rows_first ? t0 : t1) * MR, c0 = (rows_first ? t1 : t0) * NR;
+        if (r0 >= m || c0 >= n) return;
+        gemm_one_tile(MR, NV, r0, c0, m, n, k, alpha, beta, a, a_off, a_rs, a_cs, a_grp, a_gs, b,
+                      b_off, ldb, c, c_off, c_rs, c_cs, c_grp, c_gs, bias, bias_off, has_bias);
+    }
+}
+
 #define GEMM_PARAMS                                                                                \
     int m, int n, int k, float alpha, float beta, __global const float *a, int a_off, int a_rs,    \
         int a_cs, int a_grp, int a_gs, __global const float *b, int b_off, int ldb,                \
         __global float *c, int c_off, int c_rs, int c_cs, int c_grp, int c_gs,                     \
-        __global const float *bias, int bias_off, int has_bias, int rows_first
+        __global const float *bias, int bias_off, int has_bias, int rows_first, int per
 #define GEMM_ARGS                                                                                  \
     m, n, k, alpha, beta, a, a_off, a_rs, a_cs, a_grp, a_gs, b, b_off, ldb, c, c_off, c_rs, c_cs,  \
-        c_grp, c_gs, bias, bias_off, has_bias, rows_first
+        c_grp, c_gs, bias, bias_off, has_bias, rows_first, per
 
 /* The tile sizes gancl can choose from (cl_tune.c lists the same).  Wide
  * tiles for AVX-512 (32 zmm registers), NV = 1 tiles for narrow matrices

@@ -312,6 +312,8 @@ static const conv_case conv_cases[] = {
     /* few outputs and a long reduction over 4*30*30 pixels: the GPU
      * kernels split the weight gradient's K into partial sums */
     {4, 3, 30, 30, 5, 3, 3, 1, 1, 1, 1, 0, 0, 1, 1},
+    /* K = 32*4*4 = 512: col and W' get rows longer than K (cl_conv.c) */
+    {2, 32, 9, 7, 5, 4, 4, 2, 2, 1, 1, 0, 0, 1, 1},
 };
 
 static void conv2d_run(const conv_case *k, const char *tag)
@@ -361,6 +363,8 @@ static const conv_case convt_cases[] = {
     {3, 5, 13, 11, 7, 1, 7, 1, 2, 0, 3, 0, 1, 1, 0},
     /* a reduction over 3*17*15 pixels into a 2 x 48 gradient (split K) */
     {3, 2, 17, 15, 3, 4, 4, 2, 2, 1, 1, 0, 0, 1, 1},
+    /* 32 output channels, K = 512: padded rows of col and W' */
+    {2, 7, 5, 4, 32, 4, 4, 2, 2, 1, 1, 0, 0, 1, 1},
 };
 
 static void convt_run(const conv_case *k, const char *tag)
