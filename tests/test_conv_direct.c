@@ -104,10 +104,12 @@ START_TEST(random_shapes)
         cc.pad = gt_randint(0, (cc.kh < cc.kw ? cc.kh : cc.kw) - 1);
         cc.out_pad = cc.transposed ? gt_randint(0, cc.s - 1) : 0;
         /* Draws whose output is empty are not convolutions: skip them. */
-        int64_t oh = cc.transposed ? gc_conv_transpose_out_size(cc.h, cc.kh, cc.s, cc.pad, cc.out_pad)
-                                   : gc_conv_out_size(cc.h, cc.kh, cc.s, cc.pad);
-        int64_t ow = cc.transposed ? gc_conv_transpose_out_size(cc.w, cc.kw, cc.s, cc.pad, cc.out_pad)
-                                   : gc_conv_out_size(cc.w, cc.kw, cc.s, cc.pad);
+        int64_t oh = cc.transposed
+                         ? gc_conv_transpose_out_size(cc.h, cc.kh, cc.s, cc.pad, cc.out_pad)
+                         : gc_conv_out_size(cc.h, cc.kh, cc.s, cc.pad);
+        int64_t ow = cc.transposed
+                         ? gc_conv_transpose_out_size(cc.w, cc.kw, cc.s, cc.pad, cc.out_pad)
+                         : gc_conv_out_size(cc.w, cc.kw, cc.s, cc.pad);
         if (oh < 1 || ow < 1) continue;
         if (!cc.transposed && (cc.h + 2 * cc.pad < cc.kh || cc.w + 2 * cc.pad < cc.kw)) continue;
         run_case(&cc);

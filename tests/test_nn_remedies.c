@@ -380,8 +380,7 @@ static float fd(gc_seq *s, const gc_tensor *x, int n, const float *r, const gc_t
  * starts again from fresh parameters and inputs (at most three draws: a
  * wrong gradient shows as a mismatch, not as kinks, and is asserted every
  * time).  Returns 0 for such a draw, having checked nothing. */
-static int check_fd_once(const gc_layer_desc *descs, int count, int n, const char *net,
-                         int attempt)
+static int check_fd_once(const gc_layer_desc *descs, int count, int n, const char *net, int attempt)
 {
     gc_backend *be = gt_cpu();
     gc_seq s;

@@ -93,13 +93,15 @@ int gc_cmd_tune(gc_cli *cli, int argc, char **argv)
     printf("%s\nprofile: %s\nin use: %s\ntuning file: %s%s\n", gc_backend_name(be), profile, spec,
            path, access(path, F_OK) == 0 ? "" : " (none)");
     if (reset) {
+        int had = access(path, F_OK) == 0;
         if (unlink(path) != 0 && access(path, F_OK) == 0) {
             gc_backend_free(be);
             return gc_cli_usage_error("tune: cannot delete %s", path);
         }
         cfg = gc_cl_tune_default(be);
         gc_cl_gemm_config_format(&cfg, spec, sizeof spec);
-        printf("deleted; the shipped default is: %s (the next long run measures again)\n", spec);
+        printf("%s; the shipped default is: %s (the next long run measures again)\n",
+               had ? "deleted" : "nothing to delete", spec);
         gc_backend_free(be);
         return 0;
     }

@@ -287,8 +287,8 @@ gc_status gc_cl_conv2d_forward(gc_t y, gc_t x, gc_t w, gc_t b, const gc_conv_par
         GC_TRY(to_rows(be, at(ws, fixed), x, n0, cnt, g.c, hw, &xr));
         GC_TRY(im2row(be, col, xr, cnt, &g));
         /* y[rows][OC] (NCHW) = col[rows][K] x W'[OC][K]^T + b */
-        GC_TRY(gemm(be, rows, g.oc, k, 0.0f, mrows(col, ld), mtrans(wp, ld), mnchw(y, n0, g.oc, ohw),
-                    b));
+        GC_TRY(gemm(be, rows, g.oc, k, 0.0f, mrows(col, ld), mtrans(wp, ld),
+                    mnchw(y, n0, g.oc, ohw), b));
     }
     return GC_OK;
 }
@@ -352,8 +352,8 @@ gc_status gc_cl_conv_transpose2d_forward(gc_t y, gc_t x, gc_t w, gc_t b, const g
         int64_t cnt = g.n - n0 < nb ? g.n - n0 : nb, rows = cnt * ohw;
         place col = at(ws, fixed);
         /* col[rows][K] = x[rows][C] (NCHW) x W'[C][K] */
-        GC_TRY(gemm(be, rows, k, g.oc, 0.0f, mnchw(x, n0, g.oc, ohw), mrows(wp, ld),
-                    mrows(col, ld), NULL));
+        GC_TRY(gemm(be, rows, k, g.oc, 0.0f, mnchw(x, n0, g.oc, ohw), mrows(wp, ld), mrows(col, ld),
+                    NULL));
         GC_TRY(row2im(be, y, at(ws, col.off + rows * ld), b, col, n0, cnt, &g));
     }
     return GC_OK;

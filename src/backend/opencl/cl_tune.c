@@ -79,15 +79,22 @@ gc_cl_gemm_config gc_cl_tune_default(const gc_backend *be)
      * weight gradient's operands in L2 (`gancl tune` picked 512 in both of
      * its runs here, 256 and 1024 within 15%).  A CPU whose driver prefers
      * 8-wide floats (AVX2, 16 ymm registers) gets the 6 x 16 tile, BLIS's
-     * shape for that register file.  The GPU family picks its tile per
-     * call (wg=0); both families use gancl's own kernels. */
+     * shape for that register file.  The width is the larger of the
+     * preferred and the native one: Intel's CPU runtime prefers 1 (it
+     * vectorises across work-items) on AVX-512 hardware whose native width
+     * is 16, where 12 x 32 measured 1.4x faster than 6 x 16.  The GPU
+     * family picks its tile per call (wg=0); both families use gancl's own
+     * kernels. */
     gc_cl_gemm_config cfg = {.engine = GC_CL_GEMM_OWN,
                              .tile = tile_index(12, 2),
                              .narrow = tile_index(12, 1),
                              .kc = 512};
-    cl_uint width = 0;
-    clGetDeviceInfo(gc_cl_ctx_of(be)->device, CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT, sizeof width,
-                    &width, NULL);
+    cl_uint preferred = 0, native = 0;
+    cl_device_id device = gc_cl_ctx_of(be)->device;
+    clGetDeviceInfo(device, CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT, sizeof preferred, &preferred,
+                    NULL);
+    clGetDeviceInfo(device, CL_DEVICE_NATIVE_VECTOR_WIDTH_FLOAT, sizeof native, &native, NULL);
+    cl_uint width = preferred > native ? preferred : native;
     if (width && width < 16) cfg.tile = cfg.narrow = tile_index(6, 1);
     return cfg;
 }
@@ -614,9 +621,11 @@ void gc_cl_tune_auto(gc_backend *be)
     double t0 = now();
     gc_cl_gemm_config cfg;
     char summary[4096];
-    int used = snprintf(summary, sizeof summary,
-                        "# measured on first use (the quick measurement; `gancl tune` runs more)\n");
-    gc_status s = gc_cl_tune_run(be, 1, log_line, NULL, &cfg, summary + used, sizeof summary - used);
+    int used =
+        snprintf(summary, sizeof summary,
+                 "# measured on first use (the quick measurement; `gancl tune` runs more)\n");
+    gc_status s =
+        gc_cl_tune_run(be, 1, log_line, NULL, &cfg, summary + used, sizeof summary - used);
     if (s != GC_OK) {
         GC_WARN("%s: GEMM tuning failed (%s); using the shipped default", be->name,
                 gc_last_error());
