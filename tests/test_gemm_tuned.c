@@ -113,9 +113,11 @@ static void gemm_suite(const gc_cl_gemm_config *cfg)
             gemm_case(name, ta, tb, m, n, k, 1.0f, 1);
             gemm_case(name, ta, tb, odd(1, 41), odd(1, 15), odd(1, 37), 0.75f, 2);
             /* long K, split into chunks of cfg->kc: enough tiles (>= 32 for
-             * every tile size) that cl_gemm.c does split it */
-            int64_t kc = cfg->kc ? cfg->kc : 128;
-            gemm_case(name, ta, tb, odd(193, 255), odd(33, 45), 2 * kc + odd(3, 99),
+             * every tile size) and a K long enough (over 2 kc, and panels
+             * of A and B over 256 KiB for every tile) that cl_gemm.c does
+             * split it */
+            int64_t kc = cfg->kc ? cfg->kc : 128, long_k = 2 * kc > 3000 ? 2 * kc : 3000;
+            gemm_case(name, ta, tb, odd(193, 255), odd(33, 45), long_k + odd(3, 99),
                       ta ? 1.0f : 0.0f, 1);
             /* a few tiles and a long K: the GPU family splits K into
              * partial sums (beta and the gaps of C on the final sum) */
@@ -184,7 +186,8 @@ END_TEST
 
 /* Convolutions through each tile and through CLBlast (loop index
  * gc_cl_tile_count), against the CPU reference: the passes multiply NCHW
- * views, workspace offsets, permuted weights, with K in chunks. */
+ * views, workspace offsets, permuted weights (K chunks are the GEMM
+ * cases' above: these reductions are too short to be split). */
 START_TEST(conv_each_tile)
 {
     gc_backend *be = cl_or_skip(), *cpu = gt_cpu();

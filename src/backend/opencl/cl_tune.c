@@ -314,11 +314,18 @@ static const tune_shape narrow_shapes[] = {
     {"from one channel   P x C x K", 0, 0, 12544, 64, 9},
     {"dense to one       N x 1 x in", 0, 1, 64, 1, 6272},
 };
-static const tune_shape long_shapes[] = {
+/* The K chunk applies to every GEMM with K above twice its size, so it is
+ * measured on the weight gradients it is for and on the forwards it would
+ * split too (K = 576 and 1024): chosen on the former alone, kc = 256 won
+ * on an Intel Xeon and made dcgan 28x28 6 % slower than kc = 512. */
+static const tune_shape chunk_shapes[] = {
     {"conv weight grad  OC x K x P ", 1, 0, 128, 576, 3136},
     {"conv weight grad  OC x K x P ", 1, 0, 64, 576, 12544},
     {"one-channel grad  OC x K x P ", 1, 0, 64, 9, 12544},
     {"64x64 weight grad OC x K x P ", 1, 0, 128, 1024, 16384},
+    {"conv forward       P x OC x K", 0, 0, 3136, 128, 576},
+    {"dcgan conv forward P x OC x K", 0, 0, 3136, 128, 1024},
+    {"64x64 conv forward P x OC x K", 0, 0, 16384, 128, 1024},
 };
 
 static double now(void)
@@ -354,11 +361,9 @@ static void say(tune_ctx *t, const char *fmt, ...)
     t->print(t->user, line);
 }
 
-/* Median seconds of one GEMM of shape s under cfg. */
-static gc_status time_shape(tune_ctx *t, const gc_cl_gemm_config *cfg, const tune_shape *s,
-                            double *sec)
+/* Seconds of one GEMM of shape s under the configuration in use. */
+static gc_status gemm_once(tune_ctx *t, const tune_shape *s, double *sec)
 {
-    gc_cl_gemm_set_config(t->be, cfg);
     gc_gemm_args g = {.trans_a = s->ta,
                       .trans_b = s->tb,
                       .m = s->m,
@@ -369,38 +374,10 @@ static gc_status time_shape(tune_ctx *t, const gc_cl_gemm_config *cfg, const tun
                       .lda = s->ta ? s->m : s->k,
                       .ldb = s->tb ? s->k : s->n,
                       .ldc = s->n};
-    double times[16];
-    for (int i = -1; i < t->trials; i++) { /* trial -1 compiles and warms up */
-        double t0 = now();
-        GC_TRY(gc_gemm(&t->c, &t->a, &t->b, &g));
-        GC_TRY(gc_backend_sync(t->be));
-        if (i >= 0) times[i] = now() - t0;
-    }
-    qsort(times, (size_t)t->trials, sizeof(double), cmp_double);
-    *sec = times[t->trials / 2];
-    return GC_OK;
-}
-
-/* Total median seconds over a list of shapes; *sec is a huge number when
- * a candidate fails (CLBlast refusing a size, say), so it loses. */
-static gc_status time_shapes(tune_ctx *t, const gc_cl_gemm_config *cfg, const tune_shape *shapes,
-                             int count, double *sec, char *detail, size_t detail_n)
-{
-    *sec = 0;
-    size_t used = 0;
-    detail[0] = '\0';
-    for (int i = 0; i < count; i++) {
-        double s;
-        if (time_shape(t, cfg, &shapes[i], &s) != GC_OK) {
-            say(t, "  (failed: %s)", gc_last_error());
-            *sec = 1e30;
-            return GC_OK;
-        }
-        *sec += s;
-        double gflops = 2.0 * shapes[i].m * shapes[i].n * shapes[i].k / s * 1e-9;
-        if (used < detail_n)
-            used += (size_t)snprintf(detail + used, detail_n - used, " %6.1f", gflops);
-    }
+    double t0 = now();
+    GC_TRY(gc_gemm(&t->c, &t->a, &t->b, &g));
+    GC_TRY(gc_backend_sync(t->be));
+    *sec = now() - t0;
     return GC_OK;
 }
 
@@ -413,26 +390,80 @@ static void shape_legend(tune_ctx *t, const char *title, const tune_shape *shape
             (long long)shapes[i].n, (long long)shapes[i].k);
 }
 
+/* Times every candidate on every shape and keeps the one with the least
+ * total of per-shape medians.  With interleave, each of the trials is a
+ * round that runs every candidate once on every shape, so that a burst of
+ * load on a shared machine falls on all candidates alike instead of on
+ * one (one candidate at a time, kc = 512 once measured at half its speed
+ * on two shapes).  Without, each candidate runs its trials in a row: the
+ * GPU family's candidates differ in CLBlast's parameter set, which is
+ * better not switched every round.  A candidate that fails (CLBlast
+ * refusing a size, say) loses. */
 static gc_status pick(tune_ctx *t, const gc_cl_gemm_config *cands, int count,
-                      const tune_shape *shapes, int nshapes, int *best, char *summary,
-                      size_t summary_n)
+                      const tune_shape *shapes, int nshapes, int interleave, int *best,
+                      char *summary, size_t summary_n)
 {
+    const int trials = t->trials, rounds = interleave ? trials : 1, reps = interleave ? 1 : trials;
+    double *times = malloc(sizeof(double) * (size_t)(count * nshapes * trials));
+    int *failed = calloc((size_t)count, sizeof(int));
+    if (!times || !failed) {
+        free(times);
+        free(failed);
+        return gc_error(GC_ERR_NOMEM, "out of host memory");
+    }
+    for (int c = 0; c < count; c++) { /* compiles and warms up */
+        gc_cl_gemm_set_config(t->be, &cands[c]);
+        for (int i = 0; i < nshapes && !failed[c]; i++) {
+            double sec;
+            if (gemm_once(t, &shapes[i], &sec) != GC_OK) {
+                say(t, "  (candidate %d failed: %s)", c + 1, gc_last_error());
+                failed[c] = 1;
+            }
+        }
+    }
+    for (int r = 0; r < rounds; r++)
+        for (int c = 0; c < count; c++) {
+            if (failed[c]) continue;
+            gc_cl_gemm_set_config(t->be, &cands[c]);
+            for (int i = 0; i < nshapes && !failed[c]; i++)
+                for (int q = 0; q < reps && !failed[c]; q++)
+                    if (gemm_once(t, &shapes[i],
+                                  &times[(c * nshapes + i) * trials + r * reps + q]) != GC_OK) {
+                        say(t, "  (candidate %d failed: %s)", c + 1, gc_last_error());
+                        failed[c] = 1;
+                    }
+        }
     double best_sec = 1e300;
     size_t used = strlen(summary);
-    for (int i = 0; i < count; i++) {
-        char spec[96], detail[160];
-        double sec;
-        gc_cl_gemm_config_format(&cands[i], spec, sizeof spec);
-        GC_TRY(time_shapes(t, &cands[i], shapes, nshapes, &sec, detail, sizeof detail));
-        say(t, "  %-40s%s  %9.2f", spec, detail, sec * 1e3);
+    for (int c = 0; c < count; c++) {
+        char spec[96], detail[160] = "";
+        double sec = 0;
+        size_t dn = 0;
+        gc_cl_gemm_config_format(&cands[c], spec, sizeof spec);
+        for (int i = 0; i < nshapes && !failed[c]; i++) {
+            double *ti = &times[(c * nshapes + i) * trials];
+            qsort(ti, (size_t)trials, sizeof(double), cmp_double);
+            sec += ti[trials / 2];
+            double gflops = 2.0 * shapes[i].m * shapes[i].n * shapes[i].k / ti[trials / 2] * 1e-9;
+            if (dn < sizeof detail)
+                dn += (size_t)snprintf(detail + dn, sizeof detail - dn, " %6.1f", gflops);
+        }
+        if (failed[c]) {
+            say(t, "  %-40s (failed)", spec);
+            sec = 1e30;
+        } else {
+            say(t, "  %-40s%s  %9.2f", spec, detail, sec * 1e3);
+        }
         if (used < summary_n)
             used += (size_t)snprintf(summary + used, summary_n - used, "#   %-40s %9.2f ms\n", spec,
                                      sec * 1e3);
         if (sec < best_sec) {
             best_sec = sec;
-            *best = i;
+            *best = c;
         }
     }
+    free(times);
+    free(failed);
     return GC_OK;
 }
 
@@ -468,7 +499,7 @@ static gc_status tune_cpu(tune_ctx *t, gc_cl_gemm_config base, gc_cl_gemm_config
     shape_legend(t, "engine and tile", wide_shapes, COUNT(wide_shapes));
     strncat(summary, "# engine and tile, total over the conv/dense shapes at batch 64:\n",
             summary_n - strlen(summary) - 1);
-    GC_TRY(pick(t, cands, n, wide_shapes, COUNT(wide_shapes), &won, summary, summary_n));
+    GC_TRY(pick(t, cands, n, wide_shapes, COUNT(wide_shapes), 1, &won, summary, summary_n));
     gc_cl_gemm_config cfg = cands[won];
     if (cfg.engine == GC_CL_GEMM_OWN) {
         n = 0;
@@ -479,7 +510,7 @@ static gc_status tune_cpu(tune_ctx *t, gc_cl_gemm_config base, gc_cl_gemm_config
             }
         shape_legend(t, "narrow tile", narrow_shapes, COUNT(narrow_shapes));
         strncat(summary, "# narrow tile:\n", summary_n - strlen(summary) - 1);
-        GC_TRY(pick(t, cands, n, narrow_shapes, COUNT(narrow_shapes), &won, summary, summary_n));
+        GC_TRY(pick(t, cands, n, narrow_shapes, COUNT(narrow_shapes), 1, &won, summary, summary_n));
         cfg = cands[won];
         static const int kcs[] = {0, 128, 256, 512, 1024};
         n = 0;
@@ -487,9 +518,9 @@ static gc_status tune_cpu(tune_ctx *t, gc_cl_gemm_config base, gc_cl_gemm_config
             cands[n] = cfg;
             cands[n++].kc = kcs[i];
         }
-        shape_legend(t, "K chunk", long_shapes, COUNT(long_shapes));
+        shape_legend(t, "K chunk", chunk_shapes, COUNT(chunk_shapes));
         strncat(summary, "# K chunk:\n", summary_n - strlen(summary) - 1);
-        GC_TRY(pick(t, cands, n, long_shapes, COUNT(long_shapes), &won, summary, summary_n));
+        GC_TRY(pick(t, cands, n, chunk_shapes, COUNT(chunk_shapes), 1, &won, summary, summary_n));
         cfg = cands[won];
     }
     *out = cfg;
@@ -516,7 +547,7 @@ static gc_status tune_gpu(tune_ctx *t, gc_cl_gemm_config base, gc_cl_gemm_config
     shape_legend(t, "work-group tile (GEMMs and convolutions)", wide_shapes, COUNT(wide_shapes));
     strncat(summary, "# work-group tile, total over the conv/dense shapes at batch 64:\n",
             summary_n - strlen(summary) - 1);
-    GC_TRY(pick(t, cands, n, wide_shapes, COUNT(wide_shapes), &won, summary, summary_n));
+    GC_TRY(pick(t, cands, n, wide_shapes, COUNT(wide_shapes), 0, &won, summary, summary_n));
     gc_cl_gemm_config own = cands[won];
     n = 0;
     cands[n++] = own;
@@ -529,7 +560,7 @@ static gc_status tune_gpu(tune_ctx *t, gc_cl_gemm_config base, gc_cl_gemm_config
     shape_legend(t, "engine", wide_shapes, COUNT(wide_shapes));
     strncat(summary, "# engine (CLBlast with each parameter set):\n",
             summary_n - strlen(summary) - 1);
-    GC_TRY(pick(t, cands, n, wide_shapes, COUNT(wide_shapes), &won, summary, summary_n));
+    GC_TRY(pick(t, cands, n, wide_shapes, COUNT(wide_shapes), 0, &won, summary, summary_n));
     *out = cands[won];
     return GC_OK;
 }
@@ -545,7 +576,7 @@ gc_status gc_cl_tune_run(gc_backend *be, int quick, gc_cl_tune_print print, void
         int n;
     } lists[] = {{wide_shapes, COUNT(wide_shapes)},
                  {narrow_shapes, COUNT(narrow_shapes)},
-                 {long_shapes, COUNT(long_shapes)}};
+                 {chunk_shapes, COUNT(chunk_shapes)}};
     for (int i = 0; i < 3; i++) {
         int64_t a = max_elems(lists[i].s, lists[i].n, 0), b = max_elems(lists[i].s, lists[i].n, 1),
                 c = max_elems(lists[i].s, lists[i].n, 2);
