@@ -314,10 +314,11 @@ static const tune_shape narrow_shapes[] = {
     {"from one channel   P x C x K", 0, 0, 12544, 64, 9},
     {"dense to one       N x 1 x in", 0, 1, 64, 1, 6272},
 };
-/* The K chunk applies to every GEMM with K above twice its size, so it is
- * measured on the weight gradients it is for and on the forwards it would
- * split too (K = 576 and 1024): chosen on the former alone, kc = 256 won
- * on an Intel Xeon and made dcgan 28x28 6 % slower than kc = 512. */
+/* The K chunk is measured on the weight gradients it is for and on the
+ * forwards (K = 576 and 1024), which cl_gemm.c leaves whole (their tile
+ * panels fit L2) at any kc: chosen on the gradients alone while it also
+ * split the forwards, kc = 256 won on an Intel Xeon and made dcgan 28x28
+ * 6 % slower than kc = 512.  The forwards keep it that way. */
 static const tune_shape chunk_shapes[] = {
     {"conv weight grad  OC x K x P ", 1, 0, 128, 576, 3136},
     {"conv weight grad  OC x K x P ", 1, 0, 64, 576, 12544},
