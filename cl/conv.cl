@@ -62,8 +62,8 @@ __kernel void conv_im2row(__global float *col, int col_off, int ldc, __global co
 {
     const int ox = (int)get_global_id(0), oy = (int)get_global_id(1), n = (int)get_global_id(2);
     if (ox >= ow || oy >= oh) return;
-    gc_im2row_pixel(col + col_off + ((n * oh + oy) * ow + ox) * ldc, xr + xr_off + n * h * w * c, oy,
-                    ox, c, h, w, kh, kw, sh, sw, ph, pw);
+    gc_im2row_pixel(col + col_off + ((n * oh + oy) * ow + ox) * ldc, xr + xr_off + n * h * w * c,
+                    oy, ox, c, h, w, kh, kw, sh, sw, ph, pw);
 }
 
 /* imgr[n][y][x][c] = (bias[c] if has_bias) + the sum of every col entry
