@@ -45,17 +45,6 @@
  * stays in the last-level cache until the GEMM reads it. */
 #define NHWC_COL_FLOATS ((int64_t)8 << 20)
 
-typedef struct conv_geom {
-    int64_t n;          /* batch */
-    int64_t c, h, w;    /* image side */
-    int64_t oc, oh, ow; /* output side */
-    int kh, kw, sh, sw, ph, pw;
-} conv_geom;
-
-static int64_t geom_k(const conv_geom *g)
-{
-    return g->c * g->kh * g->kw;
-}
 /* The leading dimension of col and W' (both K wide).  K = C*KH*KW is a
  * multiple of 512 floats for every 4x4 layer with 32 or more channels, and
  * then the rows of a GEMM operand lie a multiple of 2 KiB apart: a tile
@@ -63,52 +52,72 @@ static int64_t geom_k(const conv_geom *g)
  * twelve), its B panel never stays in L1 for the next tile, and every row
  * starts a new page, where the hardware prefetcher stops.  A row 64 bytes
  * longer spreads them over all sets. */
-static int64_t geom_ld(const conv_geom *g)
+static int64_t geom_ld(const gc_cl_conv_geom *g)
 {
-    int64_t k = geom_k(g);
-    return g->c > 1 && k % 512 == 0 ? k + 16 : k;
+    int64_t k = gc_cl_conv_k(g);
+    return g->ic > 1 && k % 512 == 0 ? k + 16 : k;
 }
 
-static int64_t geom_ohw(const conv_geom *g)
+static int64_t geom_ohw(const gc_cl_conv_geom *g)
 {
     return g->oh * g->ow;
 }
 
-static conv_geom geom_make(const gc_tensor *image, const gc_tensor *output, const gc_tensor *w,
-                           const gc_conv_params *p)
+gc_cl_conv_geom gc_cl_conv_geom_nchw(const gc_tensor *image, const gc_tensor *output,
+                                     const gc_tensor *w, const gc_conv_params *p)
 {
-    conv_geom g = {
-        .n = GC_N(image),
-        .c = GC_C(image),
-        .h = GC_H(image),
-        .w = GC_W(image),
-        .oc = GC_C(output),
-        .oh = GC_H(output),
-        .ow = GC_W(output),
-        .kh = (int)w->shape[2],
-        .kw = (int)w->shape[3],
-        .sh = p->stride_h,
-        .sw = p->stride_w,
-        .ph = p->pad_h,
-        .pw = p->pad_w,
-    };
-    return g;
+    return (gc_cl_conv_geom){.n = GC_N(image),
+                             .ic = GC_C(image),
+                             .ih = GC_H(image),
+                             .iw = GC_W(image),
+                             .oc = GC_C(output),
+                             .oh = GC_H(output),
+                             .ow = GC_W(output),
+                             .kh = (int)w->shape[2],
+                             .kw = (int)w->shape[3],
+                             .sh = p->stride_h,
+                             .sw = p->stride_w,
+                             .ph = p->pad_h,
+                             .pw = p->pad_w};
 }
 
-/* Sizes every kernel indexes with int. */
-static gc_status geom_check(const conv_geom *g, const gc_tensor *image, const gc_tensor *output,
-                            const gc_tensor *w)
+gc_cl_conv_geom gc_cl_conv_geom_nhwc(const gc_tensor *x, const gc_tensor *y, const gc_tensor *w,
+                                     const gc_conv_params *p)
+{
+    return (gc_cl_conv_geom){.n = x->shape[0],
+                             .ic = x->shape[3],
+                             .ih = x->shape[1],
+                             .iw = x->shape[2],
+                             .oc = w->shape[3],
+                             .oh = y->shape[1],
+                             .ow = y->shape[2],
+                             .kh = (int)w->shape[0],
+                             .kw = (int)w->shape[1],
+                             .sh = p->stride_h,
+                             .sw = p->stride_w,
+                             .ph = p->pad_h,
+                             .pw = p->pad_w};
+}
+
+gc_status gc_cl_conv_check(const gc_tensor *image, const gc_tensor *output, const gc_tensor *w)
 {
     GC_TRY(gc_cl_check_int(gc_tensor_numel(image), "conv: image elements"));
     GC_TRY(gc_cl_check_int(gc_tensor_numel(output), "conv: output elements"));
-    GC_TRY(gc_cl_check_int(gc_tensor_numel(w), "conv: weight elements"));
-    return gc_cl_check_int(geom_k(g), "conv: im2col rows");
+    return gc_cl_check_int(gc_tensor_numel(w), "conv: weight elements");
+}
+
+/* Sizes every kernel indexes with int. */
+static gc_status geom_check(const gc_cl_conv_geom *g, const gc_tensor *image,
+                            const gc_tensor *output, const gc_tensor *w)
+{
+    GC_TRY(gc_cl_conv_check(image, output, w));
+    return gc_cl_check_int(gc_cl_conv_k(g), "conv: im2col rows");
 }
 
 /* The chunk size nb for a pass needing `fixed` workspace floats plus
  * per_image floats per image, and the workspace itself. */
-static gc_status plan_chunks(gc_backend *be, const conv_geom *g, int64_t fixed, int64_t per_image,
-                             int64_t *nb, cl_mem *ws)
+static gc_status plan_chunks(gc_backend *be, const gc_cl_conv_geom *g, int64_t fixed,
+                             int64_t per_image, int64_t *nb, cl_mem *ws)
 {
     int64_t limit = (int64_t)(gc_cl_workspace_limit(be) / sizeof(float));
     if (limit > INT_MAX) limit = INT_MAX; /* kernels index the workspace with int */
@@ -152,15 +161,15 @@ static gc_status to_rows(gc_backend *be, place dst, const gc_tensor *t, int64_t 
 }
 
 /* rows (image side) of nb images into col [nb*OH*OW][K]. */
-static gc_status im2row(gc_backend *be, place col, place rows, int64_t nb, const conv_geom *g)
+static gc_status im2row(gc_backend *be, place col, place rows, int64_t nb, const gc_cl_conv_geom *g)
 {
     gc_cl_call c = gc_cl_begin(be, "conv_im2row");
     gc_cl_arg_mem(&c, col.m, (int)col.off);
     gc_cl_arg_int(&c, (int)geom_ld(g));
     gc_cl_arg_mem(&c, rows.m, (int)rows.off);
-    gc_cl_arg_int(&c, (int)g->c);
-    gc_cl_arg_int(&c, (int)g->h);
-    gc_cl_arg_int(&c, (int)g->w);
+    gc_cl_arg_int(&c, (int)g->ic);
+    gc_cl_arg_int(&c, (int)g->ih);
+    gc_cl_arg_int(&c, (int)g->iw);
     gc_cl_arg_int(&c, (int)g->oh);
     gc_cl_arg_int(&c, (int)g->ow);
     gc_cl_arg_int(&c, g->kh);
@@ -177,19 +186,19 @@ static gc_status im2row(gc_backend *be, place col, place rows, int64_t nb, const
  * image with one channel the rows are images n0 .. of the tensor itself,
  * otherwise they go to `rows` and are transposed into the tensor. */
 static gc_status row2im(gc_backend *be, const gc_tensor *image, place rows, const gc_tensor *bias,
-                        place col, int64_t n0, int64_t nb, const conv_geom *g)
+                        place col, int64_t n0, int64_t nb, const gc_cl_conv_geom *g)
 {
-    int64_t hw = g->h * g->w;
-    if (g->c == 1) rows = tensor_at(image, n0 * hw);
+    int64_t hw = g->ih * g->iw;
+    if (g->ic == 1) rows = tensor_at(image, n0 * hw);
     gc_cl_call c = gc_cl_begin(be, "conv_row2im");
     gc_cl_arg_mem(&c, rows.m, (int)rows.off);
     gc_cl_arg_tensor(&c, bias);
     gc_cl_arg_int(&c, bias != NULL);
     gc_cl_arg_mem(&c, col.m, (int)col.off);
     gc_cl_arg_int(&c, (int)geom_ld(g));
-    gc_cl_arg_int(&c, (int)g->c);
-    gc_cl_arg_int(&c, (int)g->h);
-    gc_cl_arg_int(&c, (int)g->w);
+    gc_cl_arg_int(&c, (int)g->ic);
+    gc_cl_arg_int(&c, (int)g->ih);
+    gc_cl_arg_int(&c, (int)g->iw);
     gc_cl_arg_int(&c, (int)g->oh);
     gc_cl_arg_int(&c, (int)g->ow);
     gc_cl_arg_int(&c, g->kh);
@@ -198,36 +207,36 @@ static gc_status row2im(gc_backend *be, const gc_tensor *image, place rows, cons
     gc_cl_arg_int(&c, g->sw);
     gc_cl_arg_int(&c, g->ph);
     gc_cl_arg_int(&c, g->pw);
-    size_t global[3] = {(size_t)g->w, (size_t)g->h, (size_t)nb}, local[3] = {1, 1, 1};
+    size_t global[3] = {(size_t)g->iw, (size_t)g->ih, (size_t)nb}, local[3] = {1, 1, 1};
     GC_TRY(gc_cl_run(&c, 3, global, local));
-    if (g->c == 1) return GC_OK;
+    if (g->ic == 1) return GC_OK;
     /* rows [nb*hw][C] -> images n0 .. of the NCHW tensor */
-    return gc_cl_transpose(be, gc_cl_mem(image), (int64_t)image->off + n0 * g->c * hw, hw,
-                           g->c * hw, rows.m, rows.off, g->c, hw * g->c, NULL, 0, hw, g->c, nb);
+    return gc_cl_transpose(be, gc_cl_mem(image), (int64_t)image->off + n0 * g->ic * hw, hw,
+                           g->ic * hw, rows.m, rows.off, g->ic, hw * g->ic, NULL, 0, hw, g->ic, nb);
 }
 
 /* W (O, C, KH, KW) as W' (O, KH, KW, C), the column order of col, rows
  * geom_ld apart: into dst, or W itself when C is 1. */
-static gc_status permute_w(gc_backend *be, place dst, const gc_tensor *w, const conv_geom *g,
+static gc_status permute_w(gc_backend *be, place dst, const gc_tensor *w, const gc_cl_conv_geom *g,
                            place *wp)
 {
     int64_t o = w->shape[0], taps = (int64_t)g->kh * g->kw;
-    if (g->c == 1) {
+    if (g->ic == 1) {
         *wp = tensor_at(w, 0);
         return GC_OK;
     }
     *wp = dst;
-    return gc_cl_transpose(be, dst.m, dst.off, g->c, geom_ld(g), gc_cl_mem(w), (int64_t)w->off,
-                           taps, g->c * taps, NULL, 0, g->c, taps, o);
+    return gc_cl_transpose(be, dst.m, dst.off, g->ic, geom_ld(g), gc_cl_mem(w), (int64_t)w->off,
+                           taps, g->ic * taps, NULL, 0, g->ic, taps, o);
 }
 
 /* dW (O, C, KH, KW) += dW' (O, KH, KW, C). */
 static gc_status unpermute_grad_w(gc_backend *be, const gc_tensor *dw, place dwp,
-                                  const conv_geom *g)
+                                  const gc_cl_conv_geom *g)
 {
     int64_t o = dw->shape[0], taps = (int64_t)g->kh * g->kw;
-    return gc_cl_transpose(be, gc_cl_mem(dw), (int64_t)dw->off, taps, g->c * taps, dwp.m, dwp.off,
-                           g->c, taps * g->c, NULL, 1, taps, g->c, o);
+    return gc_cl_transpose(be, gc_cl_mem(dw), (int64_t)dw->off, taps, g->ic * taps, dwp.m, dwp.off,
+                           g->ic, taps * g->ic, NULL, 1, taps, g->ic, o);
 }
 
 /* Views for the GEMMs: a row-major matrix in the workspace, its
@@ -260,9 +269,9 @@ static gc_status bias_grad(const gc_tensor *db, const gc_tensor *dy)
 }
 
 /* Workspace floats of a weight-shaped buffer when W' differs from W. */
-static int64_t w_floats(const conv_geom *g)
+static int64_t w_floats(const gc_cl_conv_geom *g)
 {
-    return g->c == 1 ? 0 : g->oc * geom_ld(g);
+    return g->ic == 1 ? 0 : g->oc * geom_ld(g);
 }
 
 /* ---- conv2d ----------------------------------------------------------------- */
@@ -273,10 +282,10 @@ gc_status gc_cl_conv2d_forward(gc_t y, gc_t x, gc_t w, gc_t b, const gc_conv_par
     if (gc_cl_conv1_applies(y->be, GC_C(x), w->shape[2], w->shape[3]))
         return gc_cl_conv1_conv2d_forward(y, x, w, b, p);
     gc_backend *be = y->be;
-    conv_geom g = geom_make(x, y, w, p);
+    gc_cl_conv_geom g = gc_cl_conv_geom_nchw(x, y, w, p);
     GC_TRY(geom_check(&g, x, y, w));
-    int64_t k = geom_k(&g), ld = geom_ld(&g), ohw = geom_ohw(&g), hw = g.h * g.w, nb;
-    int64_t fixed = w_floats(&g), xr_img = g.c == 1 ? 0 : hw * g.c;
+    int64_t k = gc_cl_conv_k(&g), ld = geom_ld(&g), ohw = geom_ohw(&g), hw = g.ih * g.iw, nb;
+    int64_t fixed = w_floats(&g), xr_img = g.ic == 1 ? 0 : hw * g.ic;
     cl_mem ws;
     GC_TRY(plan_chunks(be, &g, fixed, xr_img + ohw * ld, &nb, &ws));
     place wp;
@@ -284,7 +293,7 @@ gc_status gc_cl_conv2d_forward(gc_t y, gc_t x, gc_t w, gc_t b, const gc_conv_par
     for (int64_t n0 = 0; n0 < g.n; n0 += nb) {
         int64_t cnt = g.n - n0 < nb ? g.n - n0 : nb, rows = cnt * ohw;
         place xr, col = at(ws, fixed + cnt * xr_img);
-        GC_TRY(to_rows(be, at(ws, fixed), x, n0, cnt, g.c, hw, &xr));
+        GC_TRY(to_rows(be, at(ws, fixed), x, n0, cnt, g.ic, hw, &xr));
         GC_TRY(im2row(be, col, xr, cnt, &g));
         /* y[rows][OC] (NCHW) = col[rows][K] x W'[OC][K]^T + b */
         GC_TRY(gemm(be, rows, g.oc, k, 0.0f, mrows(col, ld), mtrans(wp, ld),
@@ -300,25 +309,25 @@ gc_status gc_cl_conv2d_backward(gc_t dx, gc_t dw, gc_t db, gc_t dy, gc_t x, gc_t
     if (gc_cl_conv1_applies(dy->be, GC_C(x), w->shape[2], w->shape[3]))
         return gc_cl_conv1_conv2d_backward(dx, dw, db, dy, x, w, p);
     gc_backend *be = dy->be;
-    conv_geom g = geom_make(x, dy, w, p);
+    gc_cl_conv_geom g = gc_cl_conv_geom_nchw(x, dy, w, p);
     GC_TRY(geom_check(&g, x, dy, w));
     if (db) GC_TRY(bias_grad(db, dy));
-    int64_t k = geom_k(&g), ld = geom_ld(&g), ohw = geom_ohw(&g), hw = g.h * g.w, nb;
+    int64_t k = gc_cl_conv_k(&g), ld = geom_ld(&g), ohw = geom_ohw(&g), hw = g.ih * g.iw, nb;
     int64_t wf = w_floats(&g), fixed = wf * (dx ? 2 : 1);
-    int64_t xr_img = g.c == 1 ? 0 : hw * g.c, dyr_img = g.oc == 1 ? 0 : ohw * g.oc;
+    int64_t xr_img = g.ic == 1 ? 0 : hw * g.ic, dyr_img = g.oc == 1 ? 0 : ohw * g.oc;
     cl_mem ws;
     GC_TRY(plan_chunks(be, &g, fixed, xr_img + ohw * ld + dyr_img, &nb, &ws));
     /* dW' accumulates in the workspace unless it is dW itself. */
-    place dwp = g.c == 1 ? tensor_at(dw, 0) : at(ws, 0), wp = {0};
+    place dwp = g.ic == 1 ? tensor_at(dw, 0) : at(ws, 0), wp = {0};
     if (dx) GC_TRY(permute_w(be, at(ws, wf), w, &g, &wp));
     for (int64_t n0 = 0; n0 < g.n; n0 += nb) {
         int64_t cnt = g.n - n0 < nb ? g.n - n0 : nb, rows = cnt * ohw;
         place xr, dyr, col = at(ws, fixed + cnt * xr_img);
-        GC_TRY(to_rows(be, at(ws, fixed), x, n0, cnt, g.c, hw, &xr));
+        GC_TRY(to_rows(be, at(ws, fixed), x, n0, cnt, g.ic, hw, &xr));
         GC_TRY(im2row(be, col, xr, cnt, &g));
         GC_TRY(to_rows(be, at(ws, col.off + rows * ld), dy, n0, cnt, g.oc, ohw, &dyr));
         /* dW'[OC][K] (+)= dYr[rows][OC]^T x col[rows][K] */
-        float beta = g.c == 1 || n0 > 0 ? 1.0f : 0.0f;
+        float beta = g.ic == 1 || n0 > 0 ? 1.0f : 0.0f;
         GC_TRY(
             gemm(be, g.oc, k, rows, beta, mtrans(dyr, g.oc), mrows(col, ld), mrows(dwp, k), NULL));
         if (!dx) continue;
@@ -328,7 +337,7 @@ gc_status gc_cl_conv2d_backward(gc_t dx, gc_t dw, gc_t db, gc_t dy, gc_t x, gc_t
             gemm(be, rows, k, g.oc, 0.0f, mrows(dyr, g.oc), mrows(wp, ld), mrows(col, ld), NULL));
         GC_TRY(row2im(be, dx, at(ws, fixed), NULL, col, n0, cnt, &g));
     }
-    if (g.c > 1) GC_TRY(unpermute_grad_w(be, dw, dwp, &g));
+    if (g.ic > 1) GC_TRY(unpermute_grad_w(be, dw, dwp, &g));
     return GC_OK;
 }
 
@@ -340,10 +349,10 @@ gc_status gc_cl_conv_transpose2d_forward(gc_t y, gc_t x, gc_t w, gc_t b, const g
     if (gc_cl_conv1_applies(y->be, GC_C(y), w->shape[2], w->shape[3]))
         return gc_cl_conv1_conv_transpose2d_forward(y, x, w, b, p);
     gc_backend *be = y->be;
-    conv_geom g = geom_make(y, x, w, p); /* image = y, output = x */
+    gc_cl_conv_geom g = gc_cl_conv_geom_nchw(y, x, w, p); /* image = y, output = x */
     GC_TRY(geom_check(&g, y, x, w));
-    int64_t k = geom_k(&g), ld = geom_ld(&g), ohw = geom_ohw(&g), hw = g.h * g.w, nb;
-    int64_t fixed = w_floats(&g), yr_img = g.c == 1 ? 0 : hw * g.c;
+    int64_t k = gc_cl_conv_k(&g), ld = geom_ld(&g), ohw = geom_ohw(&g), hw = g.ih * g.iw, nb;
+    int64_t fixed = w_floats(&g), yr_img = g.ic == 1 ? 0 : hw * g.ic;
     cl_mem ws;
     GC_TRY(plan_chunks(be, &g, fixed, ohw * ld + yr_img, &nb, &ws));
     place wp;
@@ -367,24 +376,24 @@ gc_status gc_cl_conv_transpose2d_backward(gc_t dx, gc_t dw, gc_t db, gc_t dy, gc
     if (gc_cl_conv1_applies(dy->be, GC_C(dy), w->shape[2], w->shape[3]))
         return gc_cl_conv1_conv_transpose2d_backward(dx, dw, db, dy, x, w, p);
     gc_backend *be = dy->be;
-    conv_geom g = geom_make(dy, x, w, p); /* image = dy, output = x */
+    gc_cl_conv_geom g = gc_cl_conv_geom_nchw(dy, x, w, p); /* image = dy, output = x */
     GC_TRY(geom_check(&g, dy, x, w));
     if (db) GC_TRY(bias_grad(db, dy));
-    int64_t k = geom_k(&g), ld = geom_ld(&g), ohw = geom_ohw(&g), hw = g.h * g.w, nb;
+    int64_t k = gc_cl_conv_k(&g), ld = geom_ld(&g), ohw = geom_ohw(&g), hw = g.ih * g.iw, nb;
     int64_t wf = w_floats(&g), fixed = wf * (dx ? 2 : 1);
-    int64_t dyr_img = g.c == 1 ? 0 : hw * g.c, xr_img = g.oc == 1 ? 0 : ohw * g.oc;
+    int64_t dyr_img = g.ic == 1 ? 0 : hw * g.ic, xr_img = g.oc == 1 ? 0 : ohw * g.oc;
     cl_mem ws;
     GC_TRY(plan_chunks(be, &g, fixed, dyr_img + ohw * ld + xr_img, &nb, &ws));
-    place dwp = g.c == 1 ? tensor_at(dw, 0) : at(ws, 0), wp = {0};
+    place dwp = g.ic == 1 ? tensor_at(dw, 0) : at(ws, 0), wp = {0};
     if (dx) GC_TRY(permute_w(be, at(ws, wf), w, &g, &wp));
     for (int64_t n0 = 0; n0 < g.n; n0 += nb) {
         int64_t cnt = g.n - n0 < nb ? g.n - n0 : nb, rows = cnt * ohw;
         place dyr, xr, col = at(ws, fixed + cnt * dyr_img);
-        GC_TRY(to_rows(be, at(ws, fixed), dy, n0, cnt, g.c, hw, &dyr));
+        GC_TRY(to_rows(be, at(ws, fixed), dy, n0, cnt, g.ic, hw, &dyr));
         GC_TRY(im2row(be, col, dyr, cnt, &g));
         GC_TRY(to_rows(be, at(ws, col.off + rows * ld), x, n0, cnt, g.oc, ohw, &xr));
         /* dW'[C][K] (+)= Xr[rows][C]^T x col[rows][K] */
-        float beta = g.c == 1 || n0 > 0 ? 1.0f : 0.0f;
+        float beta = g.ic == 1 || n0 > 0 ? 1.0f : 0.0f;
         GC_TRY(
             gemm(be, g.oc, k, rows, beta, mtrans(xr, g.oc), mrows(col, ld), mrows(dwp, k), NULL));
         if (!dx) continue;
@@ -392,7 +401,7 @@ gc_status gc_cl_conv_transpose2d_backward(gc_t dx, gc_t dw, gc_t db, gc_t dy, gc
         GC_TRY(gemm(be, rows, g.oc, k, 0.0f, mrows(col, ld), mtrans(wp, ld),
                     mnchw(dx, n0, g.oc, ohw), NULL));
     }
-    if (g.c > 1) GC_TRY(unpermute_grad_w(be, dw, dwp, &g));
+    if (g.ic > 1) GC_TRY(unpermute_grad_w(be, dw, dwp, &g));
     return GC_OK;
 }
 
@@ -410,7 +419,7 @@ static int64_t nhwc_col_floats(void)
  * per layer); with hundreds of channels or stride 2, im2row's GEMM (K in
  * cache-sized chunks) was up to 2x faster.  GANCL_NHWC_DIRECT=0 or 1
  * forces the choice, for tests. */
-static int use_direct(const conv_geom *g)
+static int use_direct(const gc_cl_conv_geom *g)
 {
     if (g->oc % 16) return 0;
     const char *e = getenv("GANCL_NHWC_DIRECT");
@@ -421,7 +430,7 @@ static int use_direct(const conv_geom *g)
         return g->oc % 32 != 0;
     /* A 1 x k tap row pads along W, so most tiles of a narrow image need the
      * masked loop: slower than im2row there. */
-    return g->c >= 16 && g->c <= 192 && g->sh == 1 && g->sw == 1 && !(g->kh == 1 && g->kw > 1);
+    return g->ic >= 16 && g->ic <= 192 && g->sh == 1 && g->sw == 1 && !(g->kh == 1 && g->kw > 1);
 }
 
 /* GANCL_NHWC_1XK=0 sends 1 x k convolutions through im2row, for tests. */
@@ -449,17 +458,17 @@ static gc_status relu_rows(gc_backend *be, const gc_tensor *y, int64_t c0, int64
 
 /* im2row of output rows [r0, r0 + rows) of the channels-last x into ws. */
 static gc_status im2row_range(gc_backend *be, cl_mem ws, const gc_tensor *x, int64_t r0,
-                              int64_t rows, const conv_geom *g)
+                              int64_t rows, const gc_cl_conv_geom *g)
 {
     /* Rows per work-item: about 16 Ki floats of col each. */
-    int64_t k = geom_k(g), per = (16384 + k - 1) / k;
+    int64_t k = gc_cl_conv_k(g), per = (16384 + k - 1) / k;
     gc_cl_call c = gc_cl_begin(be, "conv_im2row_range");
     gc_cl_arg_mem(&c, ws, 0);
     gc_cl_arg_tensor(&c, x);
     gc_cl_arg_int(&c, (int)r0);
     gc_cl_arg_int(&c, (int)rows);
     gc_cl_arg_int(&c, (int)per);
-    const int64_t dims[] = {g->c,  g->h,  g->w,  g->oh, g->ow, g->kh,
+    const int64_t dims[] = {g->ic, g->ih, g->iw, g->oh, g->ow, g->kh,
                             g->kw, g->sh, g->sw, g->ph, g->pw};
     for (int d = 0; d < 11; d++)
         gc_cl_arg_int(&c, (int)dims[d]);
@@ -474,22 +483,23 @@ static gc_status im2row_range(gc_backend *be, cl_mem ws, const gc_tensor *x, int
  * apart, K = KW*C) instead of a col KW times the input.  0 with *done = 0
  * when the padded copy does not fit the workspace. */
 static gc_status conv_1xk(gc_backend *be, const gc_tensor *y, int64_t c0, const gc_tensor *x,
-                          gc_cl_mat wm, const gc_tensor *b, const conv_geom *g, int *done)
+                          gc_cl_mat wm, const gc_tensor *b, const gc_cl_conv_geom *g, int *done)
 {
-    int64_t wp = g->w + 2 * g->pw, rows = g->n * g->h * wp, k = geom_k(g);
+    int64_t wp = g->iw + 2 * g->pw, rows = g->n * g->ih * wp, k = gc_cl_conv_k(g);
     *done = 0;
-    if (rows * g->c > (int64_t)(gc_cl_workspace_limit(be) / sizeof(float)) || rows * g->c > INT_MAX)
+    if (rows * g->ic > (int64_t)(gc_cl_workspace_limit(be) / sizeof(float)) ||
+        rows * g->ic > INT_MAX)
         return GC_OK;
-    conv_geom pad = *g;
+    gc_cl_conv_geom pad = *g;
     pad.kh = pad.kw = 1;
     pad.sh = pad.sw = 1;
     pad.ph = 0;
-    pad.oh = g->h;
+    pad.oh = g->ih;
     pad.ow = wp;
     cl_mem ws;
-    GC_TRY(gc_cl_workspace(be, (size_t)(rows * g->c) * sizeof(float), &ws));
+    GC_TRY(gc_cl_workspace(be, (size_t)(rows * g->ic) * sizeof(float), &ws));
     GC_TRY(im2row_range(be, ws, x, 0, rows, &pad));
-    gc_cl_mat a = {ws, 0, g->c, 1, g->ow, wp * g->c};
+    gc_cl_mat a = {ws, 0, g->ic, 1, g->ow, wp * g->ic};
     *done = 1;
     return gemm(be, g->n * g->oh * g->ow, g->oc, k, 0.0f, a, wm,
                 mrows(tensor_at(y, c0), y->shape[3]), b);
@@ -498,7 +508,7 @@ static gc_status conv_1xk(gc_backend *be, const gc_tensor *y, int64_t c0, const 
 /* The direct kernel on output channels [o0, o0 + count) (count a multiple
  * of 32, or 16). */
 static gc_status direct(gc_backend *be, const gc_tensor *y, int64_t c0, const gc_tensor *x,
-                        const gc_tensor *w, const gc_tensor *b, int relu, const conv_geom *g,
+                        const gc_tensor *w, const gc_tensor *b, int relu, const gc_cl_conv_geom *g,
                         int64_t o0, int64_t count)
 {
     int nv = count % 32 == 0 ? 2 : 1;
@@ -515,13 +525,13 @@ static gc_status direct(gc_backend *be, const gc_tensor *y, int64_t c0, const gc
         gc_cl_arg_tensor(&c, NULL);
     gc_cl_arg_int(&c, b != NULL);
     gc_cl_arg_int(&c, relu != 0);
-    const int64_t dims[] = {m,     g->c,  g->h,  g->w,  count, g->oc, g->oh,
+    const int64_t dims[] = {m,     g->ic, g->ih, g->iw, count, g->oc, g->oh,
                             g->ow, g->kh, g->kw, g->sh, g->sw, g->ph, g->pw};
     for (int d = 0; d < 14; d++)
         gc_cl_arg_int(&c, (int)dims[d]);
     /* Row tiles per work-item: about 4 Ki multiply-adds per output (K of
      * them per tile row), but at least 64 work-items per OC block. */
-    int64_t k = geom_k(g), row_tiles = (m + 11) / 12, tiles = (4096 + k - 1) / k;
+    int64_t k = gc_cl_conv_k(g), row_tiles = (m + 11) / 12, tiles = (4096 + k - 1) / k;
     if (tiles > row_tiles / 64) tiles = row_tiles / 64;
     if (tiles < 1) tiles = 1;
     gc_cl_arg_int(&c, (int)tiles);
@@ -541,27 +551,13 @@ gc_status gc_cl_conv2d_nhwc_forward(gc_t y, int64_t c0, gc_t x, gc_t w, gc_t b,
 {
     if (!gc_cl_cpu_forms(y->be)) return gc_cl_tiled_conv2d_nhwc_forward(y, c0, x, w, b, p, relu);
     gc_backend *be = y->be;
-    conv_geom g = {
-        .n = x->shape[0],
-        .c = x->shape[3],
-        .h = x->shape[1],
-        .w = x->shape[2],
-        .oc = w->shape[3],
-        .oh = y->shape[1],
-        .ow = y->shape[2],
-        .kh = (int)w->shape[0],
-        .kw = (int)w->shape[1],
-        .sh = p->stride_h,
-        .sw = p->stride_w,
-        .ph = p->pad_h,
-        .pw = p->pad_w,
-    };
+    gc_cl_conv_geom g = gc_cl_conv_geom_nhwc(x, y, w, p);
     GC_TRY(geom_check(&g, x, y, w));
-    int64_t k = geom_k(&g), ohw = geom_ohw(&g), hw = g.h * g.w, cy = y->shape[3];
+    int64_t k = gc_cl_conv_k(&g), ohw = geom_ohw(&g), hw = g.ih * g.iw, cy = y->shape[3];
     gc_cl_mat wm = mrows(tensor_at(w, 0), g.oc);
     if (g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0 &&
         !use_direct(&g)) {
-        GC_TRY(gemm(be, g.n * hw, g.oc, g.c, 0.0f, mrows(tensor_at(x, 0), g.c), wm,
+        GC_TRY(gemm(be, g.n * hw, g.oc, g.ic, 0.0f, mrows(tensor_at(x, 0), g.ic), wm,
                     mrows(tensor_at(y, c0), cy), b));
         return relu ? relu_rows(be, y, c0, g.n * ohw, g.oc) : GC_OK;
     }

@@ -30,11 +30,16 @@
 
 #define CONV1_KMAX 16 /* as in cl/conv_direct.cl */
 
-typedef struct c1_geom {
-    int64_t n, h, w;          /* image side: n images of one channel */
-    int64_t oc, oh, ow, ohwp; /* output side; ohwp = oh*ow rounded up to 16 */
-    int kh, kw, k, sh, sw, ph, pw;
-} c1_geom;
+/* The geometry's taps per output pixel, and its output pixels per image
+ * rounded up to 16. */
+static int taps(const gc_cl_conv_geom *g)
+{
+    return g->kh * g->kw;
+}
+static int64_t ohwp(const gc_cl_conv_geom *g)
+{
+    return (g->oh * g->ow + 15) / 16 * 16;
+}
 
 int gc_cl_conv1_applies(const gc_backend *be, int64_t image_c, int64_t kh, int64_t kw)
 {
@@ -44,31 +49,17 @@ int gc_cl_conv1_applies(const gc_backend *be, int64_t image_c, int64_t kh, int64
 }
 
 static gc_status geom(const gc_tensor *image, const gc_tensor *out, const gc_tensor *w,
-                      const gc_conv_params *p, c1_geom *g)
+                      const gc_conv_params *p, gc_cl_conv_geom *g)
 {
-    *g = (c1_geom){.n = GC_N(image),
-                   .h = GC_H(image),
-                   .w = GC_W(image),
-                   .oc = GC_C(out),
-                   .oh = GC_H(out),
-                   .ow = GC_W(out),
-                   .kh = (int)w->shape[2],
-                   .kw = (int)w->shape[3],
-                   .sh = p->stride_h,
-                   .sw = p->stride_w,
-                   .ph = p->pad_h,
-                   .pw = p->pad_w};
-    g->k = g->kh * g->kw;
-    g->ohwp = (g->oh * g->ow + 15) / 16 * 16;
-    GC_TRY(gc_cl_check_int(gc_tensor_numel(image), "conv: image elements"));
-    GC_TRY(gc_cl_check_int(gc_tensor_numel(out), "conv: output elements"));
-    return gc_cl_check_int(g->ohwp * g->k, "conv: taps per image");
+    *g = gc_cl_conv_geom_nchw(image, out, w, p);
+    GC_TRY(gc_cl_conv_check(image, out, w));
+    return gc_cl_check_int(ohwp(g) * taps(g), "conv: taps per image");
 }
 
 /* Images per chunk and the workspace for their colT. */
-static gc_status plan(gc_backend *be, const c1_geom *g, int64_t *nb, cl_mem *ws)
+static gc_status plan(gc_backend *be, const gc_cl_conv_geom *g, int64_t *nb, cl_mem *ws)
 {
-    int64_t per = g->ohwp * g->k, limit = (int64_t)(gc_cl_workspace_limit(be) / sizeof(float));
+    int64_t per = ohwp(g) * taps(g), limit = (int64_t)(gc_cl_workspace_limit(be) / sizeof(float));
     if (limit > INT_MAX) limit = INT_MAX;
     int64_t k = limit / per;
     if (k < 1) k = 1;
@@ -107,7 +98,7 @@ static arg none(void)
 /* One pass over nb images: a, b, c, d as conv1_run documents them per
  * mode; d (the bias) may be none(). */
 static gc_status run(gc_backend *be, int mode, arg a, arg b, arg c, arg d, int64_t nb,
-                     const c1_geom *g)
+                     const gc_cl_conv_geom *g)
 {
     static const char *names[] = {"conv1_run im2colT", "conv1_run fwd", "conv1_run bwd_data",
                                   "conv1_run col2im", "conv1_run wgrad"};
@@ -123,19 +114,20 @@ static gc_status run(gc_backend *be, int mode, arg a, arg b, arg c, arg d, int64
         else
             gc_cl_arg_tensor(&call, NULL);
     }
-    const int ints[] = {d.m != NULL, (int)nb, (int)g->oc, g->k,  (int)g->h, (int)g->w, (int)g->oh,
-                        (int)g->ow,  g->kh,   g->kw,      g->sh, g->sw,     g->ph,     g->pw};
+    const int ints[] = {d.m != NULL, (int)nb,    (int)g->oc, taps(g), (int)g->ih,
+                        (int)g->iw,  (int)g->oh, (int)g->ow, g->kh,   g->kw,
+                        g->sh,       g->sw,      g->ph,      g->pw};
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
         gc_cl_arg_int(&call, ints[i]);
     size_t global[2] = {0, (size_t)nb}, local[2] = {1, 1};
     switch (mode) {
-    case IM2COLT: global[0] = (size_t)g->k; break;
+    case IM2COLT: global[0] = (size_t)taps(g); break;
     case FWD:
-    case BWD_DATA: global[0] = (size_t)(g->ohwp / 16); break;
-    case COL2IM: global[0] = (size_t)g->h; break;
+    case BWD_DATA: global[0] = (size_t)(ohwp(g) / 16); break;
+    case COL2IM: global[0] = (size_t)g->ih; break;
     default: /* WGRAD: channel pairs x groups of taps, over the whole chunk */
         global[0] = (size_t)((g->oc + 1) / 2);
-        global[1] = (size_t)((g->k + CONV1_WG_TAPS - 1) / CONV1_WG_TAPS);
+        global[1] = (size_t)((taps(g) + CONV1_WG_TAPS - 1) / CONV1_WG_TAPS);
     }
     return gc_cl_run(&call, 2, global, local);
 }
@@ -150,7 +142,7 @@ static gc_status bias_grad(const gc_tensor *db, const gc_tensor *d)
 gc_status gc_cl_conv1_conv2d_forward(gc_t y, gc_t x, gc_t w, gc_t b, const gc_conv_params *p)
 {
     gc_backend *be = y->be;
-    c1_geom g;
+    gc_cl_conv_geom g;
     int64_t nb;
     cl_mem ws;
     GC_TRY(geom(x, y, w, p, &g));
@@ -158,7 +150,7 @@ gc_status gc_cl_conv1_conv2d_forward(gc_t y, gc_t x, gc_t w, gc_t b, const gc_co
     arg col = {ws, 0}, bias = b ? whole(b) : none();
     for (int64_t n0 = 0; n0 < g.n; n0 += nb) {
         int64_t cnt = g.n - n0 < nb ? g.n - n0 : nb;
-        GC_TRY(run(be, IM2COLT, col, images(x, n0, g.h * g.w), none(), none(), cnt, &g));
+        GC_TRY(run(be, IM2COLT, col, images(x, n0, g.ih * g.iw), none(), none(), cnt, &g));
         GC_TRY(run(be, FWD, images(y, n0, g.oc * g.oh * g.ow), col, whole(w), bias, cnt, &g));
     }
     return GC_OK;
@@ -168,7 +160,7 @@ gc_status gc_cl_conv1_conv2d_backward(gc_t dx, gc_t dw, gc_t db, gc_t dy, gc_t x
                                       const gc_conv_params *p)
 {
     gc_backend *be = dy->be;
-    c1_geom g;
+    gc_cl_conv_geom g;
     int64_t nb;
     cl_mem ws;
     GC_TRY(geom(x, dy, w, p, &g));
@@ -179,12 +171,12 @@ gc_status gc_cl_conv1_conv2d_backward(gc_t dx, gc_t dw, gc_t db, gc_t dy, gc_t x
         int64_t cnt = g.n - n0 < nb ? g.n - n0 : nb;
         arg o = images(dy, n0, g.oc * g.oh * g.ow);
         if (dw) {
-            GC_TRY(run(be, IM2COLT, col, images(x, n0, g.h * g.w), none(), none(), cnt, &g));
+            GC_TRY(run(be, IM2COLT, col, images(x, n0, g.ih * g.iw), none(), none(), cnt, &g));
             GC_TRY(run(be, WGRAD, whole(dw), o, col, none(), cnt, &g));
         }
         if (dx) {
             GC_TRY(run(be, BWD_DATA, col, o, whole(w), none(), cnt, &g));
-            GC_TRY(run(be, COL2IM, images(dx, n0, g.h * g.w), col, none(), none(), cnt, &g));
+            GC_TRY(run(be, COL2IM, images(dx, n0, g.ih * g.iw), col, none(), none(), cnt, &g));
         }
     }
     return GC_OK;
@@ -194,7 +186,7 @@ gc_status gc_cl_conv1_conv_transpose2d_forward(gc_t y, gc_t x, gc_t w, gc_t b,
                                                const gc_conv_params *p)
 {
     gc_backend *be = y->be;
-    c1_geom g;
+    gc_cl_conv_geom g;
     int64_t nb;
     cl_mem ws;
     GC_TRY(geom(y, x, w, p, &g));
@@ -204,7 +196,7 @@ gc_status gc_cl_conv1_conv_transpose2d_forward(gc_t y, gc_t x, gc_t w, gc_t b,
         int64_t cnt = g.n - n0 < nb ? g.n - n0 : nb;
         GC_TRY(
             run(be, BWD_DATA, col, images(x, n0, g.oc * g.oh * g.ow), whole(w), none(), cnt, &g));
-        GC_TRY(run(be, COL2IM, images(y, n0, g.h * g.w), col, none(), bias, cnt, &g));
+        GC_TRY(run(be, COL2IM, images(y, n0, g.ih * g.iw), col, none(), bias, cnt, &g));
     }
     return GC_OK;
 }
@@ -213,7 +205,7 @@ gc_status gc_cl_conv1_conv_transpose2d_backward(gc_t dx, gc_t dw, gc_t db, gc_t 
                                                 const gc_conv_params *p)
 {
     gc_backend *be = dy->be;
-    c1_geom g;
+    gc_cl_conv_geom g;
     int64_t nb;
     cl_mem ws;
     GC_TRY(geom(dy, x, w, p, &g));
@@ -223,7 +215,7 @@ gc_status gc_cl_conv1_conv_transpose2d_backward(gc_t dx, gc_t dw, gc_t db, gc_t 
     for (int64_t n0 = 0; n0 < g.n; n0 += nb) {
         int64_t cnt = g.n - n0 < nb ? g.n - n0 : nb;
         arg o = images(x, n0, g.oc * g.oh * g.ow);
-        GC_TRY(run(be, IM2COLT, col, images(dy, n0, g.h * g.w), none(), none(), cnt, &g));
+        GC_TRY(run(be, IM2COLT, col, images(dy, n0, g.ih * g.iw), none(), none(), cnt, &g));
         if (dw) GC_TRY(run(be, WGRAD, whole(dw), o, col, none(), cnt, &g));
         if (dx)
             GC_TRY(

@@ -28,48 +28,16 @@
 #include "backend/opencl/cl_tiled.h"
 #include "util/error.h"
 
-/* The geometry with `image` and `output` sides as above. */
-static gc_cl_tl_geom geom(const gc_tensor *image, const gc_tensor *output, const gc_tensor *w,
-                          const gc_conv_params *p)
-{
-    gc_cl_tl_geom g = {.n = GC_N(image),
-                       .ic = GC_C(image),
-                       .ih = GC_H(image),
-                       .iw = GC_W(image),
-                       .oc = GC_C(output),
-                       .oh = GC_H(output),
-                       .ow = GC_W(output),
-                       .kh = (int)w->shape[2],
-                       .kw = (int)w->shape[3],
-                       .sh = p->stride_h,
-                       .sw = p->stride_w,
-                       .ph = p->pad_h,
-                       .pw = p->pad_w};
-    return g;
-}
-
-static gc_status check(const gc_tensor *image, const gc_tensor *output, const gc_tensor *w)
-{
-    GC_TRY(gc_cl_check_int(gc_tensor_numel(image), "conv: image elements"));
-    GC_TRY(gc_cl_check_int(gc_tensor_numel(output), "conv: output elements"));
-    return gc_cl_check_int(gc_tensor_numel(w), "conv: weight elements");
-}
-
 static gc_cl_mat whole(const gc_tensor *t)
 {
     return gc_cl_mat_rows(gc_cl_mem(t), (int64_t)t->off, 1);
 }
 
-static int64_t taps_k(const gc_cl_tl_geom *g)
-{
-    return g->ic * g->kh * g->kw;
-}
-
 /* output (N, OC, OH, OW) = im2col(image) x W^T (+ b): w as (OC, K) rows. */
 static gc_status pass_fwd(const gc_tensor *output, const gc_tensor *image, const gc_tensor *w,
-                          const gc_tensor *b, const gc_cl_tl_geom *g)
+                          const gc_tensor *b, const gc_cl_conv_geom *g)
 {
-    int64_t k = taps_k(g), ohw = g->oh * g->ow;
+    int64_t k = gc_cl_conv_k(g), ohw = g->oh * g->ow;
     gc_cl_mat a = whole(image), bw = gc_cl_mat_t(gc_cl_mem(w), (int64_t)w->off, k);
     gc_cl_mat c = gc_cl_mat_nchw(gc_cl_mem(output), (int64_t)output->off, g->oc, ohw);
     return gc_cl_tiled(output->be, GC_CL_TL_FWD, g->n * ohw, g->oc, k, 1.0f, 0.0f, &a, &bw, &c, b,
@@ -78,7 +46,7 @@ static gc_status pass_fwd(const gc_tensor *output, const gc_tensor *image, const
 
 /* image (N, C, H, W) = col2im(output x W) (+ b). */
 static gc_status pass_dgrad(const gc_tensor *image, const gc_tensor *output, const gc_tensor *w,
-                            const gc_tensor *b, const gc_cl_tl_geom *g)
+                            const gc_tensor *b, const gc_cl_conv_geom *g)
 {
     gc_cl_mat a = whole(output), bw = whole(w), c = whole(image);
     c.cs = g->ih * g->iw;
@@ -87,9 +55,9 @@ static gc_status pass_dgrad(const gc_tensor *image, const gc_tensor *output, con
 
 /* dW (OC, K) += output^T x im2col(image). */
 static gc_status pass_wgrad(const gc_tensor *dw, const gc_tensor *output, const gc_tensor *image,
-                            const gc_cl_tl_geom *g)
+                            const gc_cl_conv_geom *g)
 {
-    int64_t k = taps_k(g);
+    int64_t k = gc_cl_conv_k(g);
     gc_cl_mat a = whole(output), bx = whole(image);
     gc_cl_mat c = gc_cl_mat_rows(gc_cl_mem(dw), (int64_t)dw->off, k);
     return gc_cl_tiled(dw->be, GC_CL_TL_WGRAD, g->oc, k, g->n * g->oh * g->ow, 1.0f, 1.0f, &a, &bx,
@@ -105,16 +73,16 @@ static gc_status bias_grad(const gc_tensor *db, const gc_tensor *d)
 
 gc_status gc_cl_tiled_conv2d_forward(gc_t y, gc_t x, gc_t w, gc_t b, const gc_conv_params *p)
 {
-    GC_TRY(check(x, y, w));
-    gc_cl_tl_geom g = geom(x, y, w, p);
+    GC_TRY(gc_cl_conv_check(x, y, w));
+    gc_cl_conv_geom g = gc_cl_conv_geom_nchw(x, y, w, p);
     return pass_fwd(y, x, w, b, &g);
 }
 
 gc_status gc_cl_tiled_conv2d_backward(gc_t dx, gc_t dw, gc_t db, gc_t dy, gc_t x, gc_t w,
                                       const gc_conv_params *p)
 {
-    GC_TRY(check(x, dy, w));
-    gc_cl_tl_geom g = geom(x, dy, w, p);
+    GC_TRY(gc_cl_conv_check(x, dy, w));
+    gc_cl_conv_geom g = gc_cl_conv_geom_nchw(x, dy, w, p);
     if (db) GC_TRY(bias_grad(db, dy));
     GC_TRY(pass_wgrad(dw, dy, x, &g));
     return dx ? pass_dgrad(dx, dy, w, NULL, &g) : GC_OK;
@@ -123,16 +91,16 @@ gc_status gc_cl_tiled_conv2d_backward(gc_t dx, gc_t dw, gc_t db, gc_t dy, gc_t x
 gc_status gc_cl_tiled_conv_transpose2d_forward(gc_t y, gc_t x, gc_t w, gc_t b,
                                                const gc_conv_params *p)
 {
-    GC_TRY(check(y, x, w));
-    gc_cl_tl_geom g = geom(y, x, w, p); /* image = y, output = x */
+    GC_TRY(gc_cl_conv_check(y, x, w));
+    gc_cl_conv_geom g = gc_cl_conv_geom_nchw(y, x, w, p); /* image = y, output = x */
     return pass_dgrad(y, x, w, b, &g);
 }
 
 gc_status gc_cl_tiled_conv_transpose2d_backward(gc_t dx, gc_t dw, gc_t db, gc_t dy, gc_t x, gc_t w,
                                                 const gc_conv_params *p)
 {
-    GC_TRY(check(dy, x, w));
-    gc_cl_tl_geom g = geom(dy, x, w, p); /* image = dy, output = x */
+    GC_TRY(gc_cl_conv_check(dy, x, w));
+    gc_cl_conv_geom g = gc_cl_conv_geom_nchw(dy, x, w, p); /* image = dy, output = x */
     if (db) GC_TRY(bias_grad(db, dy));
     GC_TRY(pass_wgrad(dw, x, dy, &g));
     return dx ? pass_fwd(dx, dy, w, NULL, &g) : GC_OK;
@@ -145,21 +113,8 @@ gc_status gc_cl_tiled_conv2d_nhwc_forward(gc_t y, int64_t c0, gc_t x, gc_t w, gc
                                           const gc_conv_params *p, int relu)
 {
     gc_backend *be = y->be;
-    GC_TRY(gc_cl_check_int(gc_tensor_numel(x), "conv: image elements"));
-    GC_TRY(gc_cl_check_int(gc_tensor_numel(y), "conv: output elements"));
-    gc_cl_tl_geom g = {.n = x->shape[0],
-                       .ic = x->shape[3],
-                       .ih = x->shape[1],
-                       .iw = x->shape[2],
-                       .oc = w->shape[3],
-                       .oh = y->shape[1],
-                       .ow = y->shape[2],
-                       .kh = (int)w->shape[0],
-                       .kw = (int)w->shape[1],
-                       .sh = p->stride_h,
-                       .sw = p->stride_w,
-                       .ph = p->pad_h,
-                       .pw = p->pad_w};
+    GC_TRY(gc_cl_conv_check(x, y, w));
+    gc_cl_conv_geom g = gc_cl_conv_geom_nhwc(x, y, w, p);
     int64_t rows = g.n * g.oh * g.ow, k = g.ic * g.kh * g.kw, cy = y->shape[3];
     gc_cl_mat bw = gc_cl_mat_rows(gc_cl_mem(w), (int64_t)w->off, g.oc);
     gc_cl_mat c = gc_cl_mat_rows(gc_cl_mem(y), (int64_t)y->off + c0, cy);

@@ -166,4 +166,32 @@ gc_status gc_cl_gemm_mem(gc_backend *be, const gc_gemm_args *g, cl_mem a, size_t
  * with a clear message rather than silently wrapped. */
 gc_status gc_cl_check_int(int64_t v, const char *what);
 
+/* ---- convolution geometry (cl_conv.c) ----------------------------------- */
+
+/* One convolution's sizes, for every form (im2row + GEMM, direct, tiled).
+ * "image" is the side the kernel slides over and "output" the side it
+ * writes: for a convolution x and y; for a transposed one y and x. */
+typedef struct gc_cl_conv_geom {
+    int64_t n;          /* batch */
+    int64_t ic, ih, iw; /* image side */
+    int64_t oc, oh, ow; /* output side */
+    int kh, kw, sh, sw, ph, pw;
+} gc_cl_conv_geom;
+
+/* K of the convolution's GEMM: the taps of one output pixel, IC*KH*KW. */
+static inline int64_t gc_cl_conv_k(const gc_cl_conv_geom *g)
+{
+    return g->ic * g->kh * g->kw;
+}
+
+/* NCHW image and output, w (OC, IC, KH, KW) or, transposed, (IC, OC, KH, KW):
+ * only its taps are read. */
+gc_cl_conv_geom gc_cl_conv_geom_nchw(const gc_tensor *image, const gc_tensor *output,
+                                     const gc_tensor *w, const gc_conv_params *p);
+/* Channels-last: x (N, H, W, C), y (N, OH, OW, CY), w (KH, KW, C, OC). */
+gc_cl_conv_geom gc_cl_conv_geom_nhwc(const gc_tensor *x, const gc_tensor *y, const gc_tensor *w,
+                                     const gc_conv_params *p);
+/* Refuses image, output or weight sizes beyond a kernel's int index. */
+gc_status gc_cl_conv_check(const gc_tensor *image, const gc_tensor *output, const gc_tensor *w);
+
 #endif

@@ -24,7 +24,7 @@ static int64_t ceil_div(int64_t a, int64_t b)
 
 /* Every extent the kernel indexes with int. */
 static gc_status check_sizes(gc_cl_tl_mode mode, int64_t m, int64_t n, int64_t k, int splits,
-                             const gc_cl_mat *a, const gc_cl_mat *c, const gc_cl_tl_geom *g)
+                             const gc_cl_mat *a, const gc_cl_mat *c, const gc_cl_conv_geom *g)
 {
     GC_TRY(gc_cl_check_int(m * n * splits, "tiled: result elements"));
     GC_TRY(gc_cl_check_int(k, "tiled: reduction"));
@@ -53,7 +53,7 @@ static void arg_view(gc_cl_call *call, const gc_cl_mat *x, int grouped)
 static gc_status launch(gc_backend *be, gc_cl_tl_mode mode, int tile, int64_t m, int64_t n,
                         int64_t k, int64_t kchunk, int z, int64_t rows, float alpha, float beta,
                         const gc_cl_mat *a, const gc_cl_mat *b, const gc_cl_mat *c, int64_t c_zs,
-                        const gc_tensor *bias, int relu, const gc_cl_tl_geom *g)
+                        const gc_tensor *bias, int relu, const gc_cl_conv_geom *g)
 {
     const gc_cl_wg_tile *t = &gc_cl_wg_tiles[tile];
     char kernel[32], label[96];
@@ -64,7 +64,7 @@ static gc_status launch(gc_backend *be, gc_cl_tl_mode mode, int tile, int64_t m,
                  (long long)k, z);
         call.name = label;
     }
-    static const gc_cl_tl_geom none = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0};
+    static const gc_cl_conv_geom none = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0};
     if (!g) g = &none;
     gc_cl_arg_int(&call, (int)m);
     gc_cl_arg_int(&call, (int)n);
@@ -92,7 +92,7 @@ static gc_status launch(gc_backend *be, gc_cl_tl_mode mode, int tile, int64_t m,
 
 gc_status gc_cl_tiled(gc_backend *be, gc_cl_tl_mode mode, int64_t m, int64_t n, int64_t k,
                       float alpha, float beta, const gc_cl_mat *a, const gc_cl_mat *b,
-                      const gc_cl_mat *c, const gc_tensor *bias, int relu, const gc_cl_tl_geom *g)
+                      const gc_cl_mat *c, const gc_tensor *bias, int relu, const gc_cl_conv_geom *g)
 {
     GC_ASSERT(mode == GC_CL_TL_GEMM || g);
     if (n == 0) return GC_OK;

@@ -34,17 +34,11 @@ typedef enum gc_cl_tl_mode {
     GC_CL_TL_WGRAD = 4,
 } gc_cl_tl_mode;
 
-typedef struct gc_cl_tl_geom {
-    int64_t n;          /* batch */
-    int64_t ic, ih, iw; /* image side */
-    int64_t oc, oh, ow; /* output side */
-    int kh, kw, sh, sw, ph, pw;
-} gc_cl_tl_geom;
-
 /* C = alpha * op(A, B) + beta * C (+ bias[column]) (then max(0, .) when
  * relu); g is NULL for GEMM.  C is not read when beta is 0. */
 gc_status gc_cl_tiled(gc_backend *be, gc_cl_tl_mode mode, int64_t m, int64_t n, int64_t k,
                       float alpha, float beta, const gc_cl_mat *a, const gc_cl_mat *b,
-                      const gc_cl_mat *c, const gc_tensor *bias, int relu, const gc_cl_tl_geom *g);
+                      const gc_cl_mat *c, const gc_tensor *bias, int relu,
+                      const gc_cl_conv_geom *g);
 
 #endif
