@@ -298,7 +298,8 @@ START_TEST(test_cli_png_class_names)
 }
 END_TEST
 
-/* A tiny augment-eval: three settings, two seeds, its three files. */
+/* A tiny augment-eval: five arms, two seeds, its three files, the paired
+ * table against (a+); with --augment none three arms paired with (a). */
 START_TEST(test_cli_augment_eval)
 {
     setup();
@@ -319,12 +320,38 @@ START_TEST(test_cli_augment_eval)
                   err, sizeof err);
     ck_assert_msg(rc == 0, "augment-eval failed (%d): %s", rc, err);
     char *csv = gt_read_file(gt_path(out, "augment.csv"), NULL);
-    ck_assert_int_eq(count_lines(csv), 1 + 3 * 2);
-    ck_assert_ptr_nonnull(strstr(csv, "subset + synthetic,2,"));
+    ck_assert_int_eq(count_lines(csv), 1 + 5 * 2);
+    ck_assert_ptr_nonnull(strstr(csv, "\n(b) subset + synthetic,2,"));
+    ck_assert_ptr_nonnull(strstr(csv, "\n(a+) subset with classic augmentation,2,"));
+    ck_assert_ptr_nonnull(strstr(csv, "\n(b+) subset + synthetic with classic augmentation,1,"));
     free(csv);
     char *md = gt_read_file(gt_path(out, "augment.md"), NULL);
-    ck_assert_ptr_nonnull(strstr(md, "full real set | 50 |"));
+    ck_assert_ptr_nonnull(strstr(md, "(c) full real set | 50 |"));
+    ck_assert_ptr_nonnull(
+        strstr(md, "Classic augmentation of (a+) and (b+): translate=0.1,rotate=10,scale=0.1."));
+    ck_assert_ptr_nonnull(strstr(md, "| against (a+) subset with classic augmentation |"));
+    ck_assert_ptr_nonnull(strstr(md, "\n| (a) small real subset | "));
+    ck_assert_msg(count_lines(md) == 2 + 5 + 3 + 2 + 4, "augment.md:\n%s", md);
     free(md);
+    char out2[192];
+    snprintf(out2, sizeof out2, "%s/augment-none", tmp_dir);
+    rc = run_gancl(GT_ARGS("--device", "cpu", "augment-eval", "--data", data_path, "--test",
+                           test_path, "--per-class", "4", "--synthetic", "3", "--seeds", "2",
+                           "--gan-model", "seed", "--gan-steps", "3", "--steps", "4", "--augment",
+                           "none", "--out", out2),
+                   err, sizeof err);
+    ck_assert_msg(rc == 0, "augment-eval --augment none failed (%d): %s", rc, err);
+    csv = gt_read_file(gt_path(out2, "augment.csv"), NULL);
+    ck_assert_int_eq(count_lines(csv), 1 + 3 * 2);
+    ck_assert_ptr_null(strstr(csv, "augmentation"));
+    free(csv);
+    md = gt_read_file(gt_path(out2, "augment.md"), NULL);
+    ck_assert_ptr_nonnull(strstr(md, "| against (a) small real subset |"));
+    free(md);
+    rc = run_gancl(GT_ARGS("--device", "cpu", "augment-eval", "--augment", "classic,zoom=2"), err,
+                   sizeof err);
+    ck_assert_int_eq(rc, 2);
+    ck_assert_msg(strstr(err, "--augment") && strstr(err, "zoom=2"), "%s", err);
     gc_image img;
     GT_OK(gc_png_read(gt_path(out, "augment.png"), 3, &img));
     gc_image_free(&img);

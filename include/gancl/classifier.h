@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "gancl/dataset.h"
+#include "gancl/image.h"
 #include "gancl/nn.h"
 
 #ifdef __cplusplus
@@ -68,10 +69,12 @@ gc_status gc_classifier_init_params(gc_classifier *c, uint64_t seed);
 void gc_classifier_free(gc_classifier *c);
 
 typedef struct gc_classify_train_config {
-    int epochs;    /* 10 */
-    int batch;     /* 64, at most the network's max_batch */
-    float lr;      /* Adam 1e-3, betas (0.9, 0.999) */
-    uint64_t seed; /* shuffling (and nothing else: initialise separately) */
+    int epochs;       /* 10 */
+    int batch;        /* 64, at most the network's max_batch */
+    float lr;         /* Adam 1e-3, betas (0.9, 0.999) */
+    uint64_t seed;    /* shuffling and augmentation (initialise separately) */
+    gc_image_aug aug; /* classic augmentation of each training image as it is
+                       * drawn (gancl/image.h); zeroed: none */
 } gc_classify_train_config;
 
 gc_classify_train_config gc_classify_default_train_config(void);

@@ -1,4 +1,4 @@
-/* gancl/image.h - host-side image resizing and cropping, as torchvision
+/* gancl/image.h - host-side image resizing, cropping and augmentation, as torchvision
  * does it, so that a data set gancl prepares matches what a PyTorch
  * pipeline of Resize(S, antialias=True) + CenterCrop(S) would feed a model.
  *
@@ -24,6 +24,7 @@
 #ifndef GANCL_IMAGE_H
 #define GANCL_IMAGE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "gancl/io.h"
@@ -58,6 +59,45 @@ void gc_center_crop_offsets(int w, int h, int cw, int ch, int *x0, int *y0);
  * (malloc'ed; free with gc_image_free).  size must be >= 1.  On failure
  * *out is zeroed. */
 gc_status gc_image_resize_crop(const gc_image *in, int size, gc_image *out);
+
+/* ---- classic augmentation (image_augment.c) --------------------------------
+ * What a practitioner trains a classifier with: torchvision's
+ * RandomAffine(degrees, translate=(t, t), scale=(1 - s, 1 + s)) about the
+ * image centre with zero fill, then RandomHorizontalFlip(0.5) when hflip.
+ * The shift is whole pixels, round(t * size * U(-1, 1)) as torchvision
+ * draws it; sampling is bilinear (an unrotated, unscaled shift copies
+ * pixels exactly).  Images here are planar floats: c planes of h x w. */
+typedef struct gc_image_aug {
+    float translate; /* largest shift, a fraction of the width and the height */
+    float degrees;   /* largest rotation either way */
+    float scale;     /* the scale is drawn from [1 - scale, 1 + scale] */
+    int hflip;       /* mirror left-right with probability 1/2 */
+} gc_image_aug;
+
+/* One image's draw. */
+typedef struct gc_image_aug_draw {
+    float angle, scale; /* degrees; factor */
+    int tx, ty;         /* pixels */
+    int flip;
+} gc_image_aug_draw;
+
+/* Whether a changes anything (a zeroed gc_image_aug does not). */
+int gc_image_aug_active(const gc_image_aug *a);
+/* A comma-separated spec: "none", "classic" (translate 0.1, rotate 10,
+ * scale 0.1), "flip", "translate=F" (0 to 0.5), "rotate=DEG" (0 to 180),
+ * "scale=F" (0 to 0.9); later items override earlier ones, so
+ * "classic,flip,rotate=0" is classic without rotation but with flips.
+ * GC_ERR_ARG naming the spec and the bad item. */
+gc_status gc_image_aug_parse(const char *spec, gc_image_aug *out);
+/* The spec back as text ("none" or "translate=..,rotate=..,scale=..[,flip]"). */
+void gc_image_aug_format(const gc_image_aug *a, char *buf, size_t n);
+/* The draw for image number `counter` of the stream `seed`: the same
+ * arguments give the same draw on every run. */
+gc_image_aug_draw gc_image_aug_sample(const gc_image_aug *a, int w, int h, uint64_t seed,
+                                      uint64_t counter);
+/* dst = src under the draw; src and dst must not overlap. */
+void gc_image_aug_apply(const gc_image_aug_draw *d, const float *src, int c, int h, int w,
+                        float *dst);
 
 #ifdef __cplusplus
 }

@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "cli/commands.h"
+#include "gancl/image.h"
 
 /* `gancl [--device N|cpu] COMMAND ...`: *cmd is the index of COMMAND in
  * argv (a known command: an unknown one is an error here). */
@@ -73,6 +74,7 @@ typedef struct gc_classify_args {
     long long epochs, batch, seed, limit_per_class; /* limit_per_class 0: all */
     double lr;
     int json;
+    gc_image_aug aug; /* --augment */
 } gc_classify_args;
 int gc_classify_args_parse(int argc, char **argv, gc_classify_args *out);
 

@@ -2,12 +2,15 @@
  * class-conditional GAN help a classifier when real data is scarce?
  *
  * For each seed: (a) a classifier on a small stratified subset of the real
- * training set, (b) one on that subset plus N synthetic images per class
- * from a conditional GAN trained on the same subset only, (c) one on the
- * full real set; each is tested on the test set.  Every classifier gets the
- * same number of optimisation steps, so (b) is not ahead by compute alone.
- * The table (mean +- standard deviation over seeds), a CSV of every run and
- * a bar chart go to the output folder. */
+ * training set, (a+) the same with classic augmentation (the baseline a
+ * practitioner uses), (b) one on that subset plus N synthetic images per
+ * class from a conditional GAN trained on the same subset only, (b+) that
+ * with classic augmentation, (c) one on the full real set; each is tested
+ * on the test set.  Every classifier gets the same number of optimisation
+ * steps, so no arm is ahead by compute alone.  The table (mean +- standard
+ * deviation over seeds), every arm paired with the baseline seed by seed
+ * (t-test and sign test), a CSV of every run and a bar chart go to the
+ * output folder. */
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -25,13 +28,20 @@
 #include "gancl/train.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/stats.h"
 
 #define DEFAULT_TRAIN "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"
 #define DEFAULT_TEST  "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"
 
-enum { SET_SMALL, SET_AUGMENTED, SET_FULL, SET_COUNT };
-static const char *const set_names[SET_COUNT] = {"small real subset", "subset + synthetic",
-                                                 "full real set"};
+enum { SET_SMALL, SET_SMALL_AUG, SET_SYNTH, SET_SYNTH_AUG, SET_FULL, SET_COUNT };
+static const char *const set_names[SET_COUNT] = {
+    "(a) small real subset", "(a+) subset with classic augmentation", "(b) subset + synthetic",
+    "(b+) subset + synthetic with classic augmentation", "(c) full real set"};
+/* The augmentation of (a+) and (b+) with the default data, Fashion-MNIST,
+ * whose classes (garments, shoes, bags) look the same mirrored; any other
+ * data set gets "classic" without flips unless --augment says otherwise. */
+#define DEFAULT_AUGMENT_FASHION "classic,flip"
+#define DEFAULT_AUGMENT         "classic"
 
 static void help(FILE *f)
 {
@@ -39,14 +49,18 @@ static void help(FILE *f)
             "usage: gancl [--device N|cpu] augment-eval [OPTIONS]\n"
             "\n"
             "Measures whether synthetic data helps a classifier when real data is scarce.\n"
-            "For each seed it trains and tests (on the test set) three classifiers:\n"
-            "  (a) on a small stratified subset of the training set (default 1%%),\n"
-            "  (b) on that subset plus N synthetic images per class from a\n"
-            "      class-conditional GAN trained on the same subset only,\n"
-            "  (c) on the full training set.\n"
+            "For each seed it trains and tests (on the test set) five classifiers:\n"
+            "  (a)  on a small stratified subset of the training set (default 1%%),\n"
+            "  (a+) on that subset with classic augmentation (--augment): the baseline,\n"
+            "  (b)  on that subset plus N synthetic images per class from a\n"
+            "       class-conditional GAN trained on the same subset only,\n"
+            "  (b+) on that with classic augmentation too,\n"
+            "  (c)  on the full training set.\n"
             "Each classifier takes the same number of steps.  Writes augment.csv (every\n"
-            "run), augment.md (mean +- standard deviation over the seeds) and augment.png\n"
-            "(a bar chart) to --out, and the synthetic samples of each seed as a grid.\n"
+            "run), augment.md (mean +- standard deviation over the seeds, and each arm\n"
+            "against the baseline seed by seed: mean difference, wins, paired t-test and\n"
+            "sign test) and augment.png (a bar chart) to --out, and the synthetic\n"
+            "samples of each seed as a grid.\n"
             "\n"
             "  --data FILE|DIR        labelled training images (default Fashion-MNIST,\n"
             "                         %s)\n"
@@ -61,9 +75,13 @@ static void help(FILE *f)
             "  --gan-model seed|dcgan the conditional GAN (default dcgan)\n"
             "  --gan-steps N          its training steps (default 3000)\n"
             "  --steps N              each classifier's training steps (default 2000)\n"
+            "  --augment SPEC         the classic augmentation of (a+) and (b+), as in\n"
+            "                         classify train --augment (default %s with the\n"
+            "                         default data, %s otherwise); none drops (a+)\n"
+            "                         and (b+), and (a) becomes the baseline\n"
             "  --out DIR              the results folder (default runs/augment-<time>)\n"
             "  --device N|cpu         as the global option\n",
-            DEFAULT_TRAIN);
+            DEFAULT_TRAIN, DEFAULT_AUGMENT_FASHION, DEFAULT_AUGMENT);
 }
 
 typedef struct augment_args {
@@ -71,6 +89,8 @@ typedef struct augment_args {
     double fraction;
     long long per_class, synthetic, seeds, gan_steps, steps;
     gc_model_kind gan_model;
+    const char *augment; /* --augment, or NULL for the default */
+    gc_image_aug aug;
 } augment_args;
 
 enum {
@@ -85,6 +105,7 @@ enum {
     OPT_GAN_MODEL,
     OPT_GAN_STEPS,
     OPT_STEPS,
+    OPT_AUGMENT,
     OPT_OUT,
     OPT_DEVICE,
     OPT_HELP
@@ -103,6 +124,7 @@ static int parse_args(int argc, char **argv, augment_args *a)
                                          {"gan-model", required_argument, 0, OPT_GAN_MODEL},
                                          {"gan-steps", required_argument, 0, OPT_GAN_STEPS},
                                          {"steps", required_argument, 0, OPT_STEPS},
+                                         {"augment", required_argument, 0, OPT_AUGMENT},
                                          {"out", required_argument, 0, OPT_OUT},
                                          {"device", required_argument, 0, OPT_DEVICE},
                                          {"help", no_argument, 0, OPT_HELP},
@@ -146,6 +168,11 @@ static int parse_args(int argc, char **argv, augment_args *a)
         case OPT_STEPS:
             if (!gc_cli_parse_int("--steps", optarg, 1, 100000000, &a->steps)) return 2;
             break;
+        case OPT_AUGMENT:
+            if (gc_image_aug_parse(optarg, &a->aug) != GC_OK)
+                return gc_cli_usage_error("--augment: %s", gc_last_error());
+            a->augment = optarg;
+            break;
         case OPT_GAN_MODEL:
             if (!gc_model_parse(optarg, &a->gan_model))
                 return gc_cli_usage_error("--gan-model: '%s' is not seed or dcgan", optarg);
@@ -171,6 +198,11 @@ static int parse_args(int argc, char **argv, augment_args *a)
         return gc_cli_usage_error("augment-eval: give --fraction or --per-class, not both");
     if (a->data && !a->test)
         return gc_cli_usage_error("augment-eval: --data needs --test (a labelled test set)");
+    if (!a->augment) {
+        a->augment = a->data ? DEFAULT_AUGMENT : DEFAULT_AUGMENT_FASHION;
+        gc_status s = gc_image_aug_parse(a->augment, &a->aug); /* a constant: parses */
+        (void)s;
+    }
     return 0;
 }
 
@@ -181,6 +213,8 @@ typedef struct experiment {
     gc_backend *be;
     gc_dataset train, test;
     int64_t per_class;
+    int runs[SET_COUNT];         /* the arms this experiment has */
+    int baseline;                /* the arm the others are paired with */
     double acc[SET_COUNT][1000]; /* [set][seed - 1] */
     char dir[PATH_MAX];
 } experiment;
@@ -194,11 +228,13 @@ static int classify_progress(void *ctx, int epoch, int epochs, double loss, doub
     return 0;
 }
 
-/* A fresh classifier on `data` for about a->steps steps; its test accuracy. */
-static gc_status run_classifier(experiment *x, const gc_dataset *data, uint64_t seed,
+/* A fresh classifier on `data` for about a->steps steps (with classic
+ * augmentation when aug); its test accuracy. */
+static gc_status run_classifier(experiment *x, const gc_dataset *data, int aug, uint64_t seed,
                                 double *accuracy)
 {
     gc_classify_train_config tc = gc_classify_default_train_config();
+    if (aug) tc.aug = x->a->aug;
     if (data->n < tc.batch) tc.batch = (int)data->n; /* a tiny subset: one batch of it all */
     if (tc.batch < 2)
         return gc_error(GC_ERR_ARG, "%lld training images: at least 2 are needed",
@@ -299,59 +335,52 @@ static gc_status synthesize(experiment *x, const gc_dataset *subset, uint64_t se
     return s;
 }
 
+/* Arm k of this seed on `data`, printed with what it is. */
+static gc_status run_arm(experiment *x, int k, const gc_dataset *data, uint64_t seed,
+                         int seed_index)
+{
+    printf("seed %llu: %s\n", (unsigned long long)seed, set_names[k]);
+    int aug = k == SET_SMALL_AUG || k == SET_SYNTH_AUG;
+    return run_classifier(x, data, aug, seed, &x->acc[k][seed_index]);
+}
+
 static gc_status run_seed(experiment *x, int seed_index)
 {
     uint64_t seed = (uint64_t)seed_index + 1;
     gc_dataset subset = {0}, synth = {0}, both = {0};
-    printf("seed %llu: (a) %s, %lld per class\n", (unsigned long long)seed, set_names[SET_SMALL],
+    printf("seed %llu: the subset, %lld per class\n", (unsigned long long)seed,
            (long long)x->per_class);
     gc_status s = gc_dataset_stratified(&x->train, x->per_class, seed, &subset);
-    if (s == GC_OK) s = run_classifier(x, &subset, seed, &x->acc[SET_SMALL][seed_index]);
-    if (s == GC_OK && x->a->synthetic > 0) {
-        printf("seed %llu: (b) %s: a conditional %s GAN on the subset\n", (unsigned long long)seed,
-               set_names[SET_AUGMENTED], gc_model_name(x->a->gan_model));
+    if (s == GC_OK) s = run_arm(x, SET_SMALL, &subset, seed, seed_index);
+    if (s == GC_OK && x->runs[SET_SMALL_AUG])
+        s = run_arm(x, SET_SMALL_AUG, &subset, seed, seed_index);
+    if (s == GC_OK && x->runs[SET_SYNTH]) {
+        printf("seed %llu: a conditional %s GAN on the subset for (b)\n", (unsigned long long)seed,
+               gc_model_name(x->a->gan_model));
         s = synthesize(x, &subset, seed, &synth);
         if (s == GC_OK) s = gc_dataset_concat(&subset, &synth, &both);
-        if (s == GC_OK) s = run_classifier(x, &both, seed, &x->acc[SET_AUGMENTED][seed_index]);
-    } else if (s == GC_OK) {
-        x->acc[SET_AUGMENTED][seed_index] = NAN;
+        if (s == GC_OK) s = run_arm(x, SET_SYNTH, &both, seed, seed_index);
+        if (s == GC_OK && x->runs[SET_SYNTH_AUG])
+            s = run_arm(x, SET_SYNTH_AUG, &both, seed, seed_index);
     }
-    if (s == GC_OK) {
-        printf("seed %llu: (c) %s\n", (unsigned long long)seed, set_names[SET_FULL]);
-        s = run_classifier(x, &x->train, seed, &x->acc[SET_FULL][seed_index]);
-    }
+    if (s == GC_OK) s = run_arm(x, SET_FULL, &x->train, seed, seed_index);
     gc_dataset_free(&subset);
     gc_dataset_free(&synth);
     gc_dataset_free(&both);
     return s;
 }
 
-static void mean_std(const double *v, int n, double *mean, double *sd, double *lo, double *hi)
-{
-    double m = 0, q = 0;
-    *lo = INFINITY, *hi = -INFINITY;
-    for (int i = 0; i < n; i++) {
-        m += v[i];
-        if (v[i] < *lo) *lo = v[i];
-        if (v[i] > *hi) *hi = v[i];
-    }
-    m /= n;
-    for (int i = 0; i < n; i++)
-        q += (v[i] - m) * (v[i] - m);
-    *mean = m;
-    *sd = n > 1 ? sqrt(q / (n - 1)) : 0;
-}
-
 /* augment.csv, augment.md and augment.png. */
 static gc_status write_results(const experiment *x)
 {
     const augment_args *a = x->a;
-    int n = (int)a->seeds, sets = a->synthetic > 0 ? SET_COUNT : SET_COUNT - 1;
-    char csv[8192], md[8192], path[PATH_MAX + 32];
+    int n = (int)a->seeds;
+    char csv[16384], md[16384], path[PATH_MAX + 32], aug[128];
     size_t c = 0, m = 0;
+    gc_image_aug_format(&a->aug, aug, sizeof aug);
     c += (size_t)snprintf(csv + c, sizeof csv - c, "set,seed,images,test_accuracy\n");
-    int64_t images[SET_COUNT] = {x->per_class * x->train.classes,
-                                 (x->per_class + a->synthetic) * x->train.classes, x->train.n};
+    int64_t small = x->per_class * x->train.classes, synth = a->synthetic * x->train.classes;
+    int64_t images[SET_COUNT] = {small, small, small + synth, small + synth, x->train.n};
     m += (size_t)snprintf(md + m, sizeof md - m,
                           "| training data | images | test accuracy (mean ± sd over %d seed%s) | "
                           "min – max |\n|---|---:|---:|---:|\n",
@@ -360,19 +389,36 @@ static gc_status write_results(const experiment *x)
     double mean[SET_COUNT], sd[SET_COUNT];
     int bars = 0;
     for (int k = 0; k < SET_COUNT; k++) {
-        if (k == SET_AUGMENTED && a->synthetic == 0) continue;
+        if (!x->runs[k]) continue;
         for (int i = 0; i < n && c < sizeof csv; i++)
             c += (size_t)snprintf(csv + c, sizeof csv - c, "%s,%d,%lld,%.6f\n", set_names[k], i + 1,
                                   (long long)images[k], x->acc[k][i]);
         double lo, hi;
-        mean_std(x->acc[k], n, &mean[bars], &sd[bars], &lo, &hi);
+        gc_stats_summary(x->acc[k], n, &mean[bars], &sd[bars], &lo, &hi);
         if (m < sizeof md)
             m += (size_t)snprintf(md + m, sizeof md - m,
                                   "| %s | %lld | %.4f ± %.4f | %.4f – %.4f |\n", set_names[k],
                                   (long long)images[k], mean[bars], sd[bars], lo, hi);
         labels[bars++] = set_names[k];
     }
-    (void)sets;
+    if (m < sizeof md)
+        m += (size_t)snprintf(md + m, sizeof md - m,
+                              "\nClassic augmentation of (a+) and (b+): %s.\n\n"
+                              "| against %s | mean difference ± sd | wins – losses – ties | "
+                              "paired t-test p | sign test p |\n|---|---:|---:|---:|---:|\n",
+                              aug, set_names[x->baseline]);
+    for (int k = 0; k < SET_COUNT && m < sizeof md; k++) {
+        if (!x->runs[k] || k == x->baseline) continue;
+        gc_paired p = gc_stats_paired(x->acc[x->baseline], x->acc[k], n);
+        char pt[32];
+        if (isnan(p.p_t))
+            snprintf(pt, sizeof pt, "–");
+        else
+            snprintf(pt, sizeof pt, "%.3g", p.p_t);
+        m += (size_t)snprintf(md + m, sizeof md - m,
+                              "| %s | %+.4f ± %.4f | %d – %d – %d | %s | %.3g |\n", set_names[k],
+                              p.mean, p.sd, p.wins, p.losses, p.ties, pt, p.p_sign);
+    }
     if (c >= sizeof csv || m >= sizeof md) return gc_error(GC_ERR_ARG, "too many seeds to report");
     snprintf(path, sizeof path, "%s/augment.csv", x->dir);
     GC_TRY(gc_fs_write_atomic(path, csv, c));
@@ -457,10 +503,17 @@ int gc_cmd_augment_eval(gc_cli *cli, int argc, char **argv)
         goto done;
     }
     if ((rc = gc_cli_open_backend_tuned(cli, a.device, &x->be))) goto done;
+    int augmenting = gc_image_aug_active(&a.aug);
+    x->runs[SET_SMALL] = x->runs[SET_FULL] = 1;
+    x->runs[SET_SMALL_AUG] = augmenting;
+    x->runs[SET_SYNTH] = a.synthetic > 0;
+    x->runs[SET_SYNTH_AUG] = augmenting && a.synthetic > 0;
+    x->baseline = augmenting ? SET_SMALL_AUG : SET_SMALL;
     printf("augment-eval: %lld training images of %d classes (%s), %lld test images; subset "
-           "%lld per class; %lld synthetic per class; %lld seed%s; device %s; results in %s\n",
+           "%lld per class; %lld synthetic per class; augmentation %s; %lld seed%s; device %s; "
+           "results in %s\n",
            (long long)x->train.n, x->train.classes, data, (long long)x->test.n,
-           (long long)x->per_class, a.synthetic, a.seeds, a.seeds > 1 ? "s" : "",
+           (long long)x->per_class, a.synthetic, a.augment, a.seeds, a.seeds > 1 ? "s" : "",
            gc_backend_name(x->be), x->dir);
     fflush(stdout);
     for (int i = 0; i < a.seeds; i++)

@@ -24,7 +24,7 @@ static void help(FILE *f)
     gc_classify_train_config d = gc_classify_default_train_config();
     fprintf(f,
             "usage: gancl [--device N|cpu] classify train [--data IMAGES] [--labels FILE]\n"
-            "                 [--epochs N] [--batch N] [--lr X] [--seed N]\n"
+            "                 [--epochs N] [--batch N] [--lr X] [--seed N] [--augment SPEC]\n"
             "                 [--test IMAGES [--test-labels FILE]] [--limit-per-class N]\n"
             "                 --out FILE\n"
             "       gancl [--device N|cpu] classify eval --classifier FILE [--data IMAGES]\n"
@@ -48,8 +48,15 @@ static void help(FILE *f)
             "  --batch N            images per step (default %d); each epoch is shuffled and\n"
             "                       its last partial batch is dropped\n"
             "  --lr X               Adam learning rate (default %g), betas (0.9, 0.999)\n"
-            "  --seed N             seeds initialisation, shuffling and --limit-per-class\n"
-            "                       (default 1)\n"
+            "  --seed N             seeds initialisation, shuffling, --augment and\n"
+            "                       --limit-per-class (default 1)\n"
+            "  --augment SPEC       classic augmentation of every training image as it is\n"
+            "                       drawn, as torchvision's RandomAffine and\n"
+            "                       RandomHorizontalFlip: 'classic' (shift up to 0.1 of the\n"
+            "                       size, rotate up to 10 degrees, scale 0.9-1.1), 'flip'\n"
+            "                       (mirror half of them: only where classes allow it),\n"
+            "                       'translate=F', 'rotate=DEG', 'scale=F', comma-separated,\n"
+            "                       later items winning (default none)\n"
             "  --test IMAGES        held-out images: the final accuracy is measured on them\n"
             "  --test-labels FILE   their labels, if not beside them\n"
             "  --limit-per-class N  train on a random N images of each class\n"
@@ -78,6 +85,7 @@ enum {
     OPT_LIMIT,
     OPT_CLASSIFIER,
     OPT_JSON,
+    OPT_AUGMENT,
     OPT_DEVICE,
     OPT_HELP
 };
@@ -95,6 +103,7 @@ int gc_classify_args_parse(int argc, char **argv, gc_classify_args *a)
         {"test", required_argument, 0, OPT_TEST},
         {"test-labels", required_argument, 0, OPT_TEST_LABELS},
         {"limit-per-class", required_argument, 0, OPT_LIMIT},
+        {"augment", required_argument, 0, OPT_AUGMENT},
         {"device", required_argument, 0, OPT_DEVICE},
         {"help", no_argument, 0, OPT_HELP},
         {0, 0, 0, 0}};
@@ -154,6 +163,11 @@ int gc_classify_args_parse(int argc, char **argv, gc_classify_args *a)
                 return 2;
             break;
         case OPT_JSON: a->json = 1; break;
+        case OPT_AUGMENT: {
+            gc_status st = gc_image_aug_parse(optarg, &a->aug);
+            if (st != GC_OK) return gc_cli_usage_error("--augment: %s", gc_last_error());
+            break;
+        }
         case OPT_DEVICE:
             if (!gc_cli_check_device("--device", optarg)) return 2;
             a->device = optarg;
@@ -259,14 +273,18 @@ static int run_train(gc_cli *cli, const gc_classify_args *a)
                 (s = gc_classifier_init_params(&net, a->seed))))
         rc = gc_cli_fail(s);
     if (!rc) {
-        printf("classify train: %lld images (%dx%dx%d, %d classes) from %s on %s\n",
+        char aug[128];
+        gc_image_aug_format(&a->aug, aug, sizeof aug);
+        printf("classify train: %lld images (%dx%dx%d, %d classes) from %s on %s; augmentation "
+               "%s\n",
                (long long)train->n, cfg.channels, cfg.height, cfg.width, cfg.classes, data,
-               gc_backend_name(be));
+               gc_backend_name(be), aug);
         fflush(stdout);
         gc_classify_train_config tc = {.epochs = (int)a->epochs,
                                        .batch = (int)a->batch,
                                        .lr = (float)a->lr,
-                                       .seed = derive_seed(a->seed, 1)};
+                                       .seed = derive_seed(a->seed, 1),
+                                       .aug = a->aug};
         progress_ctx p = {gc_cli_now()};
         if ((s = gc_classifier_train(&net, train, &tc, on_epoch, &p)) ||
             (s = gc_classifier_save(&net, a->out, (const char *const *)train->class_names)))

@@ -1,7 +1,7 @@
 /* src/train/classify.c - training and using the classifier: shuffled
- * mini-batches with Adam on the softmax cross-entropy, evaluation in
- * batches, features and predictions.  Loss and correct counts are summed on
- * the device and read once per epoch (or per evaluation). */
+ * mini-batches (classically augmented when asked) with Adam on the softmax
+ * cross-entropy, evaluation in batches, features and predictions.  Loss and correct counts are
+ * summed on the device and read once per epoch (or per evaluation). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,19 +61,33 @@ static gc_tensor dlogits(const gc_classifier *c, int n)
     return gc_tensor_2d(c->be, c->work, W_SCALARS, n, c->cfg.classes);
 }
 
+/* How a training batch is augmented: each image by its own draw of the
+ * stream `seed`, counter `counter` + its place in the batch. */
+typedef struct batch_aug {
+    const gc_image_aug *aug;
+    uint64_t seed, counter;
+    float *scratch; /* one image */
+} batch_aug;
+
 /* Images i0 .. i0 + n (or idx[i0 ..] when idx is given) of ds into host,
- * bytes / 255, followed by their labels as floats. */
+ * bytes / 255 (augmented when aug is given), followed by their labels as
+ * floats. */
 static void stage_batch(const gc_classifier *c, const gc_dataset *ds, const uint32_t *idx,
-                        int64_t i0, int n, float *host)
+                        int64_t i0, int n, const batch_aug *aug, float *host)
 {
     int64_t per = chw(c);
     float *labels = host + n * per;
     for (int b = 0; b < n; b++) {
         int64_t i = idx ? (int64_t)idx[i0 + b] : i0 + b;
         const uint8_t *src = ds->images + i * per;
-        float *dst = host + b * per;
+        float *dst = host + b * per, *px = aug ? aug->scratch : dst;
         for (int64_t k = 0; k < per; k++)
-            dst[k] = (float)src[k] * (1.0f / 255.0f);
+            px[k] = (float)src[k] * (1.0f / 255.0f);
+        if (aug) {
+            gc_image_aug_draw d =
+                gc_image_aug_sample(aug->aug, ds->w, ds->h, aug->seed, aug->counter + (uint64_t)b);
+            gc_image_aug_apply(&d, px, ds->c, ds->h, ds->w, dst);
+        }
         labels[b] = (float)ds->labels[i];
     }
 }
@@ -174,7 +188,9 @@ gc_status gc_classifier_train(gc_classifier *c, const gc_dataset *train,
     int64_t n = train->n, steps = n / b;
     uint32_t *perm = malloc((size_t)n * sizeof *perm);
     float *host = malloc((size_t)(b * (chw(c) + 1)) * sizeof(float));
-    gc_status s = perm && host
+    int augmenting = gc_image_aug_active(&tc->aug);
+    float *scratch = augmenting ? malloc((size_t)chw(c) * sizeof(float)) : NULL;
+    gc_status s = perm && host && (scratch || !augmenting)
                       ? GC_OK
                       : gc_error(GC_ERR_NOMEM, "out of host memory for %lld images", (long long)n);
     gc_tensor up = batch_upload(c, b), x = batch_images(c, b), y = batch_labels(c, b);
@@ -184,7 +200,10 @@ gc_status gc_classifier_train(gc_classifier *c, const gc_dataset *train,
         shuffle(perm, n, tc->seed, e);
         s = clear_sums(c);
         for (int64_t k = 0; k < steps && s == GC_OK; k++) {
-            stage_batch(c, train, perm, k * b, b, host);
+            /* Image k*b + i of epoch e has its own draw, whatever the batch. */
+            batch_aug aug = {&tc->aug, tc->seed, (uint64_t)e * (uint64_t)n + (uint64_t)(k * b),
+                             scratch};
+            stage_batch(c, train, perm, k * b, b, augmenting ? &aug : NULL, host);
             gc_tensor z = logits(c, b);
             adam.step = c->step + 1;
             if ((s = gc_tensor_write(&up, host)) || (s = batch_loss(c, b, 1, 1.0f)) ||
@@ -210,6 +229,7 @@ gc_status gc_classifier_train(gc_classifier *c, const gc_dataset *train,
     }
     free(perm);
     free(host);
+    free(scratch);
     return s;
 }
 
@@ -224,7 +244,7 @@ gc_status gc_classifier_evaluate(gc_classifier *c, const gc_dataset *test, doubl
     for (int64_t i = 0; i < test->n && s == GC_OK; i += mb) {
         int n = test->n - i < mb ? (int)(test->n - i) : mb;
         gc_tensor up = batch_upload(c, n);
-        stage_batch(c, test, NULL, i, n, host);
+        stage_batch(c, test, NULL, i, n, NULL, host);
         /* The batch's mean loss times its size: the sum is over images. */
         if ((s = gc_tensor_write(&up, host)) == GC_OK) s = batch_loss(c, n, 0, (float)n);
     }
