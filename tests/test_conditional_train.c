@@ -299,7 +299,8 @@ START_TEST(test_cli_png_class_names)
 END_TEST
 
 /* A tiny augment-eval: five arms, two seeds, its three files, the paired
- * table against (a+); with --augment none three arms paired with (a). */
+ * table against (a+), the GAN with its remedies (the default); with
+ * --augment none and --no-gan-remedies three arms paired with (a). */
 START_TEST(test_cli_augment_eval)
 {
     setup();
@@ -338,7 +339,7 @@ START_TEST(test_cli_augment_eval)
     rc = run_gancl(GT_ARGS("--device", "cpu", "augment-eval", "--data", data_path, "--test",
                            test_path, "--per-class", "4", "--synthetic", "3", "--seeds", "2",
                            "--gan-model", "seed", "--gan-steps", "3", "--steps", "4", "--augment",
-                           "none", "--out", out2),
+                           "none", "--no-gan-remedies", "--out", out2),
                    err, sizeof err);
     ck_assert_msg(rc == 0, "augment-eval --augment none failed (%d): %s", rc, err);
     csv = gt_read_file(gt_path(out2, "augment.csv"), NULL);

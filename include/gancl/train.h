@@ -85,6 +85,13 @@ typedef struct gc_train_config {
 
 gc_train_config gc_train_default_config(gc_model_kind kind);
 
+/* The remedies against mode collapse that `gancl train --remedies` turns
+ * on: spectral norm and a minibatch-stddev channel over groups of 4 (both
+ * change D, so dcgan only), the hinge loss, DiffAugment (colour,
+ * translation, cutout) and an EMA of G with decay 0.999.  The seed model
+ * gets the last three, which keep its D. */
+void gc_train_config_remedies(gc_train_config *c);
+
 /* Everything besides tensors that a checkpoint must hold to continue a run
  * bit for bit. */
 typedef struct gc_train_state {
@@ -176,6 +183,10 @@ gc_status gc_trainer_check(gc_trainer *tr);
  * G in evaluation mode (with the EMA weights when cfg.ema).  On a conditional model image i is of
  * class i * classes / n: with n = classes * k, one row of k images per class. */
 gc_status gc_trainer_sample_fixed(gc_trainer *tr, int n, float *out);
+/* gc_gan_sample_classes on tr's G in evaluation mode, with the EMA
+ * weights and running statistics in place of G's own when cfg.ema (swapped
+ * in and back, so nothing changes). */
+gc_status gc_trainer_sample(gc_trainer *tr, gc_rng *rng, int n, const int32_t *labels, float *out);
 
 /* ---- the collapse diagnostic -------------------------------------------------
  * Mode collapse shows as generated images that look alike.  The diagnostic

@@ -74,6 +74,10 @@ static void help(FILE *f)
             "  --seeds N              repetitions with seeds 1..N (default 3, at least 1)\n"
             "  --gan-model seed|dcgan the conditional GAN (default dcgan)\n"
             "  --gan-steps N          its training steps (default 3000)\n"
+            "  --no-gan-remedies      train it without the remedies of train --remedies\n"
+            "                         (spectral norm and minibatch stddev with dcgan, hinge\n"
+            "                         loss, DiffAugment, samples from an EMA of G), which\n"
+            "                         it has by default: 60 images a class is little data\n"
             "  --steps N              each classifier's training steps (default 2000)\n"
             "  --augment SPEC         the classic augmentation of (a+) and (b+), as in\n"
             "                         classify train --augment (default %s with the\n"
@@ -89,6 +93,7 @@ typedef struct augment_args {
     double fraction;
     long long per_class, synthetic, seeds, gan_steps, steps;
     gc_model_kind gan_model;
+    int gan_remedies;    /* not --no-gan-remedies */
     const char *augment; /* --augment, or NULL for the default */
     gc_image_aug aug;
 } augment_args;
@@ -104,6 +109,7 @@ enum {
     OPT_SEEDS,
     OPT_GAN_MODEL,
     OPT_GAN_STEPS,
+    OPT_NO_GAN_REMEDIES,
     OPT_STEPS,
     OPT_AUGMENT,
     OPT_OUT,
@@ -123,6 +129,7 @@ static int parse_args(int argc, char **argv, augment_args *a)
                                          {"seeds", required_argument, 0, OPT_SEEDS},
                                          {"gan-model", required_argument, 0, OPT_GAN_MODEL},
                                          {"gan-steps", required_argument, 0, OPT_GAN_STEPS},
+                                         {"no-gan-remedies", no_argument, 0, OPT_NO_GAN_REMEDIES},
                                          {"steps", required_argument, 0, OPT_STEPS},
                                          {"augment", required_argument, 0, OPT_AUGMENT},
                                          {"out", required_argument, 0, OPT_OUT},
@@ -134,7 +141,8 @@ static int parse_args(int argc, char **argv, augment_args *a)
                         .seeds = 3,
                         .gan_steps = 3000,
                         .steps = 2000,
-                        .gan_model = GC_MODEL_DCGAN};
+                        .gan_model = GC_MODEL_DCGAN,
+                        .gan_remedies = 1};
     int fraction_set = 0;
     optind = 0;
     opterr = 0;
@@ -168,6 +176,7 @@ static int parse_args(int argc, char **argv, augment_args *a)
         case OPT_STEPS:
             if (!gc_cli_parse_int("--steps", optarg, 1, 100000000, &a->steps)) return 2;
             break;
+        case OPT_NO_GAN_REMEDIES: a->gan_remedies = 0; break;
         case OPT_AUGMENT:
             if (gc_image_aug_parse(optarg, &a->aug) != GC_OK)
                 return gc_cli_usage_error("--augment: %s", gc_last_error());
@@ -268,6 +277,7 @@ static gc_status synthesize(experiment *x, const gc_dataset *subset, uint64_t se
     cfg.model.height = subset->h, cfg.model.width = subset->w;
     cfg.model.classes = subset->classes;
     cfg.seed = seed;
+    if (a->gan_remedies) gc_train_config_remedies(&cfg);
     if (subset->n < cfg.batch) cfg.batch = (int)subset->n;
     gc_trainer tr;
     GC_TRY(gc_trainer_init_labelled(&tr, x->be, &cfg, subset->images, subset->labels, subset->n,
@@ -304,7 +314,7 @@ static gc_status synthesize(experiment *x, const gc_dataset *subset, uint64_t se
         for (int64_t i = 0; i < n; i++)
             labels[i] = (int32_t)(i % k);
         gc_rng rng = {.seed = seed ^ 0x5EEDULL, .offset = 0};
-        s = gc_gan_sample_classes(&tr.gan, &rng, (int)n, labels, img);
+        s = gc_trainer_sample(&tr, &rng, (int)n, labels, img); /* G's EMA where there is one */
     }
     if (s == GC_OK) {
         float lo, hi;
@@ -355,8 +365,9 @@ static gc_status run_seed(experiment *x, int seed_index)
     if (s == GC_OK && x->runs[SET_SMALL_AUG])
         s = run_arm(x, SET_SMALL_AUG, &subset, seed, seed_index);
     if (s == GC_OK && x->runs[SET_SYNTH]) {
-        printf("seed %llu: a conditional %s GAN on the subset for (b)\n", (unsigned long long)seed,
-               gc_model_name(x->a->gan_model));
+        printf("seed %llu: a conditional %s GAN on the subset for (b)%s\n",
+               (unsigned long long)seed, gc_model_name(x->a->gan_model),
+               x->a->gan_remedies ? ", with the remedies against mode collapse" : "");
         s = synthesize(x, &subset, seed, &synth);
         if (s == GC_OK) s = gc_dataset_concat(&subset, &synth, &both);
         if (s == GC_OK) s = run_arm(x, SET_SYNTH, &both, seed, seed_index);

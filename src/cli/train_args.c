@@ -215,10 +215,6 @@ enum {
     OPT_HELP
 };
 
-/* What --remedies turns on (flags given as well win). */
-#define REMEDY_MBSTD 4
-#define REMEDY_EMA   0.999f
-
 int gc_train_args_parse(int argc, char **argv, gc_train_args *a)
 {
     static const struct option opts[] = {
@@ -474,13 +470,15 @@ int gc_train_args_parse(int argc, char **argv, gc_train_args *a)
         return gc_cli_usage_error("train: unexpected argument '%s' (see gancl train --help)",
                                   argv[optind]);
     if (a->steps_set && !a->epochs_set) c->epochs = 0;
-    if (remedies) {
-        if (!sn_set) c->model.spectral_norm = 1;
-        if (!mbstd_set) c->model.mbstd = REMEDY_MBSTD;
-        if (!loss_set) c->loss = GC_LOSS_HINGE;
-        if (!diffaug_set)
-            c->diffaug = GC_DIFFAUG_COLOR | GC_DIFFAUG_TRANSLATION | GC_DIFFAUG_CUTOUT;
-        if (!ema_set) c->ema = REMEDY_EMA;
+    if (remedies) { /* gc_train_config_remedies, but flags given as well win */
+        gc_train_config r = *c;
+        r.model.kind = GC_MODEL_DCGAN; /* all five: the seed model is refused below */
+        gc_train_config_remedies(&r);
+        if (!sn_set) c->model.spectral_norm = r.model.spectral_norm;
+        if (!mbstd_set) c->model.mbstd = r.model.mbstd;
+        if (!loss_set) c->loss = r.loss;
+        if (!diffaug_set) c->diffaug = r.diffaug;
+        if (!ema_set) c->ema = r.ema;
     }
     /* They change D's architecture, which seed's tutorial model keeps as it is. */
     const char *dcgan_only = c->model.spectral_norm ? (sn_set ? "--spectral-norm" : "--remedies")

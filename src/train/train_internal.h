@@ -15,9 +15,4 @@ uint64_t gc_train_derive_seed(uint64_t seed, uint64_t stream);
 /* The EMA's decay at its update t (1, 2, ...): min(ema, (1 + t) / (10 + t)). */
 float gc_trainer_ema_decay(float ema, int64_t t);
 
-/* gc_gan_sample_classes on tr's G in evaluation mode, with the EMA
- * weights and running statistics in place of G's own when cfg.ema (swapped
- * in and back, so nothing changes). */
-gc_status gc_trainer_sample(gc_trainer *tr, gc_rng *rng, int n, const int32_t *labels, float *out);
-
 #endif

@@ -49,6 +49,14 @@ gc_train_config gc_train_default_config(gc_model_kind kind)
                              .fid_dims = GC_FID_DEFAULT_DIMS};
 }
 
+void gc_train_config_remedies(gc_train_config *c)
+{
+    if (c->model.kind == GC_MODEL_DCGAN) c->model.spectral_norm = 1, c->model.mbstd = 4;
+    c->loss = GC_LOSS_HINGE;
+    c->diffaug = GC_DIFFAUG_COLOR | GC_DIFFAUG_TRANSLATION | GC_DIFFAUG_CUTOUT;
+    c->ema = 0.999f;
+}
+
 /* Independent streams of one run seed: splitmix64 of (seed, stream). */
 uint64_t gc_train_derive_seed(uint64_t seed, uint64_t stream)
 {
